@@ -1,0 +1,42 @@
+# Livemarket: the two commands (see README.md and shared/CONTRACT.md).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint bench install install-dev services
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: embedded default (SQLite, in-memory channel layer, eager Celery) at http://127.0.0.1:8000
+demo: install
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+
+services:
+	./scripts/ensure_services.sh
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make test: linters, then the whole suite on PostgreSQL and Redis
+test: install-dev services lint
+	$(BIN)/python -m pytest -n auto --dist loadfile

@@ -1,0 +1,23 @@
+"""Domain errors of the catalog, turned into messages or 4xx only at the edge."""
+
+
+class CatalogError(Exception):
+    pass
+
+
+class InsufficientStock(CatalogError):
+    """Raised when a variant has fewer available units than asked for."""
+
+    def __init__(self, items: list[tuple[int, int, int]]):
+        # (variant_id, requested, available) for every line that could not be served.
+        self.items = items
+        super().__init__(", ".join(f"variant {v}: asked {r}, {a} available" for v, r, a in items))
+
+
+class StockBelowAllocated(CatalogError):
+    """On-hand cannot drop below what is already promised to orders."""
+
+    def __init__(self, variant_id: int, allocated: int):
+        self.variant_id = variant_id
+        self.allocated = allocated
+        super().__init__(f"variant {variant_id} has {allocated} units allocated")

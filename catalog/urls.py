@@ -1,0 +1,10 @@
+from django.urls import path
+
+from shops import views as shop_views
+
+from . import views
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("shops/<slug:shop_slug>/follow/", shop_views.follow_toggle, name="shop_follow"),
+]

@@ -1,0 +1,28 @@
+"""Production: PostgreSQL and Redis are required, the secret has no default, HTTPS everywhere."""
+
+import environ
+
+env = environ.Env()
+# Fail before anything else when a required setting is missing.
+for required in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+    env.str(required)
+
+from .base import *  # noqa: E402
+
+DEBUG = False
+SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
+WHITENOISE_USE_FINDERS = False
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")

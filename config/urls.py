@@ -1,0 +1,26 @@
+"""Top-level URL routes; the public paths are fixed by shared/CONTRACT.md."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from . import views
+
+admin.site.site_header = "Livemarket seller admin"
+admin.site.site_title = "Livemarket admin"
+admin.site.index_title = "Your shop"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("orders.urls")),
+    path("", include("shows.urls")),
+    path("", include("catalog.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

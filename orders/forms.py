@@ -1,0 +1,60 @@
+"""Input shapes for cart and checkout; business rules stay in services."""
+
+import uuid
+
+from django import forms
+
+from .models import Address
+
+
+class AddToCartForm(forms.Form):
+    variant_id = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=99, initial=1)
+
+
+class CartLineForm(forms.Form):
+    quantity = forms.IntegerField(min_value=0, max_value=99)
+
+
+class CheckoutForm(forms.ModelForm):
+    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
+    email = forms.EmailField()
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=23,
+        help_text="Test mode: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.",
+        widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+    save_address = forms.BooleanField(required=False, initial=True, label="Save this address")
+
+    class Meta:
+        model = Address
+        fields = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
+        widgets = {
+            "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "line2": forms.TextInput(attrs={"autocomplete": "address-line2"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "country": forms.TextInput(attrs={"autocomplete": "country", "maxlength": 2}),
+            "phone": forms.TextInput(attrs={"autocomplete": "tel"}),
+        }
+
+    def clean_country(self):
+        country = self.cleaned_data["country"].strip().upper()
+        if len(country) != 2 or not country.isalpha():
+            raise forms.ValidationError("Use the two-letter country code, e.g. US or DE.")
+        return country
+
+    def clean_card_number(self):
+        digits = "".join(ch for ch in self.cleaned_data["card_number"] if ch.isdigit())
+        if not 12 <= len(digits) <= 19:
+            raise forms.ValidationError("Enter a valid card number.")
+        return digits
+
+    @staticmethod
+    def new_key() -> uuid.UUID:
+        return uuid.uuid4()
+
+    def address_data(self) -> dict:
+        return {field: self.cleaned_data.get(field, "") for field in self.Meta.fields}

@@ -1,0 +1,92 @@
+"""Reads for carts and orders."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404
+
+from catalog.models import ProductImage
+
+from .models import Address, Cart, CartLine, Order
+
+
+@dataclass
+class CartShopGroup:
+    shop: object
+    lines: list = field(default_factory=list)
+    subtotal: Decimal = Decimal("0.00")
+
+
+@dataclass
+class CartView:
+    cart: Cart | None
+    groups: list[CartShopGroup]
+    item_count: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+
+def cart_lines(*, cart: Cart) -> list[CartLine]:
+    return list(
+        cart.lines.select_related("variant__product__shop", "variant__stock").prefetch_related(
+            Prefetch("variant__product__images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
+    )
+
+
+def cart_view(*, cart: Cart | None) -> CartView:
+    """The cart grouped by shop, with subtotals per shop (each shop has its own currency)."""
+    if cart is None:
+        return CartView(cart=None, groups=[], item_count=0)
+    groups: dict[int, CartShopGroup] = {}
+    count = 0
+    for line in cart_lines(cart=cart):
+        shop = line.variant.product.shop
+        group = groups.setdefault(shop.pk, CartShopGroup(shop=shop))
+        line.line_total = line.variant.price * line.quantity
+        line.available = line.variant.stock.available
+        group.lines.append(line)
+        group.subtotal += line.line_total
+        count += line.quantity
+    return CartView(cart=cart, groups=list(groups.values()), item_count=count)
+
+
+def cart_find(*, user=None, token=None) -> Cart | None:
+    if user is not None and user.is_authenticated:
+        return Cart.objects.filter(user=user).first()
+    if token:
+        return Cart.objects.filter(token=token, user__isnull=True).first()
+    return None
+
+
+def cart_item_count(*, cart_id: int) -> int:
+    return sum(CartLine.objects.filter(cart_id=cart_id).values_list("quantity", flat=True))
+
+
+def orders_for_user(*, user) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(user=user)
+        .select_related("shop")
+        .annotate(line_count=Count("lines"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def order_get_for_user(*, user, number: str) -> Order:
+    """The shopper's own order, or 404 (another shopper's order does not exist for them)."""
+    order = (
+        Order.objects.filter(user=user, number=number)
+        .select_related("shop")
+        .prefetch_related("lines", "payments")
+        .first()
+    )
+    if order is None:
+        raise Http404("No such order")
+    return order
+
+
+def addresses_for_user(*, user) -> list[Address]:
+    return list(Address.objects.filter(user=user)[:5])

@@ -1,0 +1,163 @@
+"""Cart, checkout and the shopper's orders. Views check access and shape, services do the work."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from catalog.exceptions import InsufficientStock
+
+from . import selectors
+from .cart_session import current_cart
+from .exceptions import CartError, EmptyCart, PaymentDeclined, VariantUnavailable
+from .forms import AddToCartForm, CartLineForm, CheckoutForm
+from .services import cart_add, cart_line_remove, cart_line_set_quantity, checkout_complete
+
+
+def _stock_message(exc: InsufficientStock) -> str:
+    available = exc.items[0][2] if exc.items else 0
+    if available <= 0:
+        return "Sorry, that item is sold out."
+    return f"Only {available} left in stock."
+
+
+def _cart_response(request, *, status: int = 200):
+    cart = current_cart(request)
+    context = {"cart_view": selectors.cart_view(cart=cart)}
+    template = "orders/_cart_body.html" if request.htmx else "orders/cart.html"
+    return render(request, template, context, status=status)
+
+
+def cart_detail(request):
+    return _cart_response(request)
+
+
+@require_POST
+def cart_add_view(request):
+    form = AddToCartForm(request.POST)
+    next_url = request.POST.get("next") or "cart"
+    if not form.is_valid():
+        messages.error(request, "Choose an option and a quantity from 1 to 99.")
+        return _after_cart_change(request, next_url, status=400)
+    cart = current_cart(request, create=True)
+    try:
+        cart_add(
+            cart=cart, variant_id=form.cleaned_data["variant_id"], quantity=form.cleaned_data["quantity"]
+        )
+    except InsufficientStock as exc:
+        messages.error(request, _stock_message(exc))
+        return _after_cart_change(request, next_url, status=409)
+    except VariantUnavailable as exc:
+        messages.error(request, str(exc))
+        return _after_cart_change(request, next_url, status=404)
+    messages.success(request, "Added to your cart.")
+    return _after_cart_change(request, next_url)
+
+
+def _after_cart_change(request, next_url: str, *, status: int = 200):
+    if request.htmx:
+        return render(request, "orders/_cart_badge.html", {"messages_only": True}, status=status)
+    if next_url != "cart" and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("cart")
+
+
+@require_POST
+def cart_line_update(request, line_id: int):
+    cart = current_cart(request)
+    form = CartLineForm(request.POST)
+    if cart is None or not form.is_valid():
+        messages.error(request, "Enter a quantity from 0 to 99.")
+        return _cart_response(request, status=400) if request.htmx else redirect("cart")
+    try:
+        cart_line_set_quantity(cart=cart, line_id=line_id, quantity=form.cleaned_data["quantity"])
+    except InsufficientStock as exc:
+        messages.error(request, _stock_message(exc))
+        return _cart_response(request, status=409) if request.htmx else redirect("cart")
+    except CartError as exc:
+        messages.error(request, str(exc))
+        return _cart_response(request, status=404) if request.htmx else redirect("cart")
+    return _cart_response(request) if request.htmx else redirect("cart")
+
+
+@require_POST
+def cart_line_delete(request, line_id: int):
+    cart = current_cart(request)
+    if cart is not None:
+        cart_line_remove(cart=cart, line_id=line_id)
+    return _cart_response(request) if request.htmx else redirect("cart")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = current_cart(request, create=True)
+    cart_view = selectors.cart_view(cart=cart)
+    saved = selectors.addresses_for_user(user=request.user)
+    status = 200
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        if form.is_valid():
+            key = form.cleaned_data["checkout_key"]
+            try:
+                checkout_complete(
+                    user=request.user,
+                    cart=cart,
+                    checkout_key=key,
+                    email=form.cleaned_data["email"],
+                    address=form.address_data(),
+                    card_number=form.cleaned_data["card_number"],
+                    save_address=form.cleaned_data["save_address"],
+                )
+            except PaymentDeclined as exc:
+                form.add_error("card_number", exc.message)
+                status = 402
+            except InsufficientStock as exc:
+                form.add_error(
+                    None, "Some items sold out while you were checking out: " + _stock_message(exc)
+                )
+                status = 409
+            except (EmptyCart, VariantUnavailable) as exc:
+                messages.error(request, str(exc))
+                return redirect("cart")
+            else:
+                return redirect("checkout_done", key=key)
+            # A failed attempt gets a fresh key, so the next try is a new checkout.
+            data = request.POST.copy()
+            data["checkout_key"] = str(CheckoutForm.new_key())
+            form.data = data
+        else:
+            status = 400
+    else:
+        if cart_view.is_empty:
+            messages.info(request, "Your cart is empty.")
+            return redirect("cart")
+        initial = {"checkout_key": CheckoutForm.new_key(), "email": request.user.email, "save_address": True}
+        if saved:
+            initial.update({f: getattr(saved[0], f) for f in CheckoutForm.Meta.fields})
+        form = CheckoutForm(initial=initial)
+    context = {"form": form, "cart_view": selectors.cart_view(cart=cart), "saved_addresses": saved}
+    return render(request, "orders/checkout.html", context, status=status)
+
+
+@login_required
+def checkout_done(request, key):
+    orders = list(selectors.orders_for_user(user=request.user).filter(checkout_key=key))
+    if not orders:
+        raise Http404("No such checkout")
+    return render(request, "orders/checkout_done.html", {"orders": orders})
+
+
+@login_required
+def order_list(request):
+    return render(
+        request, "orders/order_list.html", {"orders": selectors.orders_for_user(user=request.user)[:100]}
+    )
+
+
+@login_required
+def order_detail(request, number: str):
+    order = selectors.order_get_for_user(user=request.user, number=number)
+    return render(request, "orders/order_detail.html", {"order": order})

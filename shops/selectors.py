@@ -1,0 +1,41 @@
+"""Reads for shops and who belongs to them."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from .models import Follow, Shop, ShopMembership
+
+
+def shop_ids_for_user(user) -> set[int]:
+    """Shops whose admin `user` works in (empty for anonymous users and shoppers)."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_lm_shop_ids", None)
+    if cached is None:
+        cached = set(ShopMembership.objects.filter(user=user).values_list("shop_id", flat=True))
+        user._lm_shop_ids = cached
+    return cached
+
+
+def user_is_shop_staff(*, user, shop_id: int) -> bool:
+    return shop_id in shop_ids_for_user(user)
+
+
+def shops_active() -> QuerySet[Shop]:
+    return Shop.objects.filter(status=Shop.Status.ACTIVE)
+
+
+def shop_get_active(*, slug: str) -> Shop:
+    """The storefront's shop, or 404: a suspended shop is gone from the storefront."""
+    shop = shops_active().filter(slug=slug).first()
+    if shop is None:
+        raise Http404("No such shop")
+    return shop
+
+
+def shop_is_followed(*, user, shop: Shop) -> bool:
+    return user.is_authenticated and Follow.objects.filter(user=user, shop=shop).exists()
+
+
+def shop_follower_count(*, shop: Shop) -> int:
+    return Follow.objects.filter(shop=shop).count()

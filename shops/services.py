@@ -1,0 +1,68 @@
+"""Writes for users, shops, memberships and follows."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Q
+
+from .models import Follow, Shop, ShopMembership, User
+from .permissions import MERCHANT_GROUP_NAME, MERCHANT_PERMISSIONS
+
+
+def user_create(
+    *, username: str, email: str, password: str | None, display_name: str = "", is_superuser: bool = False
+) -> User:
+    if is_superuser:
+        user = User.objects.create_superuser(username=username, email=email, password=password)
+    else:
+        user = User.objects.create_user(username=username, email=email, password=password)
+    if display_name:
+        user.display_name = display_name
+        user.save(update_fields=["display_name"])
+    return user
+
+
+def merchant_group_ensure() -> Group:
+    """Create or refresh the group that carries every merchant's admin permissions."""
+    group, _ = Group.objects.get_or_create(name=MERCHANT_GROUP_NAME)
+    query = Q(pk__in=[])
+    for app_label, model, actions in MERCHANT_PERMISSIONS:
+        codenames = [f"{action}_{model}" for action in actions]
+        query |= Q(content_type__app_label=app_label, content_type__model=model, codename__in=codenames)
+    group.permissions.set(Permission.objects.filter(query))
+    return group
+
+
+@transaction.atomic
+def shop_member_add(*, shop: Shop, user: User, role: str = ShopMembership.Role.STAFF) -> ShopMembership:
+    """Make `user` staff of `shop`, with admin access and the merchant permissions."""
+    membership, created = ShopMembership.objects.get_or_create(user=user, shop=shop, defaults={"role": role})
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(merchant_group_ensure())
+    return membership
+
+
+@transaction.atomic
+def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", description: str = "") -> Shop:
+    shop = Shop.objects.create(name=name, slug=slug, currency=currency, description=description)
+    shop_member_add(shop=shop, user=owner, role=ShopMembership.Role.OWNER)
+    return shop
+
+
+def shop_set_status(*, shop: Shop, status: str) -> Shop:
+    Shop.objects.filter(pk=shop.pk).update(status=status)
+    shop.status = status
+    return shop
+
+
+def shop_follow(*, user: User, shop: Shop) -> Follow:
+    follow, _ = Follow.objects.get_or_create(user=user, shop=shop)
+    return follow
+
+
+def shop_unfollow(*, user: User, shop: Shop) -> None:
+    Follow.objects.filter(user=user, shop=shop).delete()

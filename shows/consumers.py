@@ -1,0 +1,116 @@
+"""The live show room: one websocket per viewer, one group `show_<id>` per show."""
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import events, presence, selectors, services
+from .exceptions import ShowError
+
+logger = logging.getLogger(__name__)
+
+REACTION_KINDS = {"heart", "fire", "clap", "wow", "laugh"}
+
+
+@database_sync_to_async
+def _load_state(show_id: int):
+    show = selectors.show_get(show_id=show_id)
+    if show is None:
+        return None, None
+    pinned = events.pinned_payload(selectors.show_pinned_product(show=show))
+    chat = [events.chat_payload(m) for m in selectors.chat_recent(show_id=show_id)]
+    return show, {"status": events.status_payload(show), "pinned": pinned, "chat": chat}
+
+
+@database_sync_to_async
+def _reload_show(show_id: int):
+    return selectors.show_get(show_id=show_id)
+
+
+class ShowConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.show_id = int(self.scope["url_route"]["kwargs"]["show_id"])
+        self.group = events.group_name(self.show_id)
+        show, state = await _load_state(self.show_id)
+        if show is None:
+            await self.close(code=4404)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        count = await presence.presence_touch(self.show_id, self.channel_name)
+        await self.send_json(state["status"])
+        await self.send_json(state["pinned"])
+        await self.send_json({"type": "viewers", "count": count})
+        for message in state["chat"]:
+            await self.send_json(message)
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.event", "payload": {"type": "viewers", "count": count}}
+        )
+
+    async def disconnect(self, code):
+        if not hasattr(self, "group"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        count = await presence.presence_leave(self.show_id, self.channel_name)
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.event", "payload": {"type": "viewers", "count": count}}
+        )
+
+    async def receive_json(self, content, **kwargs):
+        action = content.get("action") if isinstance(content, dict) else None
+        handler = getattr(self, f"action_{action}", None) if isinstance(action, str) else None
+        if handler is None:
+            await self.send_error("unknown_action", "Unknown action.")
+            return
+        await presence.presence_touch(self.show_id, self.channel_name)
+        try:
+            await handler(content)
+        except ShowError as exc:
+            await self.send_error(exc.code, exc.message)
+
+    async def send_error(self, code: str, message: str):
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def action_chat(self, content):
+        text = content.get("text")
+        if not isinstance(text, str):
+            await self.send_error("invalid", "Chat needs text.")
+            return
+        await database_sync_to_async(self._chat)(text)
+
+    def _chat(self, text: str):
+        show = selectors.show_get(show_id=self.show_id)
+        services.chat_post(show=show, user=self.scope["user"], text=text)
+
+    async def action_react(self, content):
+        kind = content.get("kind")
+        if kind not in REACTION_KINDS:
+            await self.send_error("invalid", "Unknown reaction.")
+            return
+        if not self.scope["user"].is_authenticated:
+            await self.send_error("forbidden", "Log in to react.")
+            return
+        await self.channel_layer.group_send(
+            self.group, {"type": "room.event", "payload": {"type": "reaction", "kind": kind}}
+        )
+
+    async def action_pin(self, content):
+        product_id = content.get("product_id")
+        if product_id is not None and not isinstance(product_id, int):
+            await self.send_error("invalid", "product_id must be a number.")
+            return
+        await database_sync_to_async(self._host_call)(services.show_pin_product, product_id=product_id)
+
+    async def action_go_live(self, content):
+        await database_sync_to_async(self._host_call)(services.show_go_live)
+
+    async def action_end(self, content):
+        await database_sync_to_async(self._host_call)(services.show_end)
+
+    def _host_call(self, service, **kwargs):
+        show = selectors.show_get(show_id=self.show_id)
+        service(show=show, user=self.scope["user"], **kwargs)
+
+    async def room_event(self, event):
+        await self.send_json(event["payload"])

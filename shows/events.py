@@ -1,0 +1,62 @@
+"""The JSON shapes the room sends (see shared/CONTRACT.md), and broadcasting them after commit."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+
+def group_name(show_id: int) -> str:
+    return f"show_{show_id}"
+
+
+def chat_payload(message) -> dict:
+    return {
+        "type": "chat",
+        "id": message.pk,
+        "user": message.user.public_name,
+        "text": message.text,  # clients insert it as text, never as HTML
+        "at": message.created_at.isoformat(),
+    }
+
+
+def status_payload(show) -> dict:
+    return {"type": "status", "status": show.status}
+
+
+def pinned_payload(product) -> dict:
+    if product is None:
+        return {"type": "pinned", "product": None}
+    variants = [
+        {
+            "id": v.pk,
+            "name": v.label,
+            "price": str(v.price),
+            "available": max(v.stock.available, 0),
+        }
+        for v in product.variants.all()
+    ]
+    image = product.images.all()[0].image.url if product.images.all() else None
+    return {
+        "type": "pinned",
+        "product": {
+            "id": product.pk,
+            "title": product.title,
+            "url": product.get_absolute_url(),
+            "image": image,
+            "currency": product.shop.currency,
+            "price": str(product.min_price) if product.min_price is not None else None,
+            "available": max(product.units_available or 0, 0),
+            "variants": variants,
+        },
+    }
+
+
+def broadcast_on_commit(show_id: int, payload: dict) -> None:
+    """Publish once per event, after the row it describes is committed."""
+
+    def send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(group_name(show_id), {"type": "room.event", "payload": payload})
+
+    transaction.on_commit(send)

@@ -1,0 +1,69 @@
+"""Reads for shows and their rooms."""
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from catalog.selectors import products_storefront
+from shops.models import Shop
+
+from .models import ChatMessage, Show
+
+
+def _public_shows() -> QuerySet[Show]:
+    return Show.objects.filter(shop__status=Shop.Status.ACTIVE).select_related("shop")
+
+
+def shows_live(*, limit: int = 12) -> list[Show]:
+    return list(_public_shows().filter(status=Show.Status.LIVE).order_by("-started_at")[:limit])
+
+
+def shows_upcoming(*, shop: Shop | None = None, limit: int = 12) -> list[Show]:
+    qs = _public_shows().filter(
+        status=Show.Status.SCHEDULED, scheduled_start__gte=timezone.now() - timezone.timedelta(hours=1)
+    )
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    return list(qs.order_by("scheduled_start")[:limit])
+
+
+def shows_for_product(*, product_id: int, limit: int = 6) -> list[Show]:
+    return list(
+        _public_shows()
+        .filter(products__id=product_id, status__in=[Show.Status.LIVE, Show.Status.SCHEDULED])
+        .order_by("-status", "scheduled_start")
+        .distinct()[:limit]
+    )
+
+
+def show_get_public(*, show_id: int) -> Show:
+    show = _public_shows().filter(pk=show_id).first()
+    if show is None:
+        raise Http404("No such show")
+    return show
+
+
+def show_get(*, show_id: int) -> Show | None:
+    return Show.objects.select_related("shop").filter(pk=show_id).first()
+
+
+def show_pinned_product(*, show: Show):
+    """The pinned product as a storefront card (price and stock), or None."""
+    if not show.pinned_product_id:
+        return None
+    return products_storefront().filter(pk=show.pinned_product_id).prefetch_related("variants__stock").first()
+
+
+def show_lineup(*, show: Show) -> list:
+    return list(products_storefront().filter(shows=show).order_by("title"))
+
+
+def chat_recent(*, show_id: int, limit: int | None = None) -> list[ChatMessage]:
+    limit = limit or settings.LIVEMARKET_CHAT_HISTORY
+    messages = (
+        ChatMessage.objects.filter(show_id=show_id, is_deleted=False)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(reversed(messages))
