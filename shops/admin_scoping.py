@@ -7,6 +7,7 @@ model's own admin. Ops superusers see everything.
 """
 
 from django.contrib import admin
+from django.http import Http404
 
 from .selectors import shop_ids_for_user
 
@@ -24,6 +25,13 @@ class ShopScopedAdminMixin:
 
     def get_queryset(self, request):
         return scope_queryset(super().get_queryset(request), user=request.user, shop_path=self.shop_path)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django would redirect to the index with "doesn't exist"; another shop's row is a plain 404.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object")
+        return obj
 
     def has_module_permission(self, request):
         if not request.user.is_superuser and not shop_ids_for_user(request.user):

@@ -1,6 +1,8 @@
 """Writes for users, shops, memberships and follows."""
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import Q
 
@@ -9,8 +11,15 @@ from .permissions import MERCHANT_GROUP_NAME, MERCHANT_PERMISSIONS
 
 
 def user_create(
-    *, username: str, email: str, password: str | None, display_name: str = "", is_superuser: bool = False
+    *,
+    username: str,
+    email: str,
+    password: str | None,
+    display_name: str = "",
+    is_superuser: bool = False,
+    email_verified: bool = False,
 ) -> User:
+    """Create an account; `email_verified` records the address with allauth (for accounts made by ops)."""
     if is_superuser:
         user = User.objects.create_superuser(username=username, email=email, password=password)
     else:
@@ -18,7 +27,21 @@ def user_create(
     if display_name:
         user.display_name = display_name
         user.save(update_fields=["display_name"])
+    if email_verified:
+        user_email_verified_ensure(user=user)
     return user
+
+
+def user_email_verified_ensure(*, user: User) -> None:
+    """Record the user's address as verified and primary, so allauth accepts it for login."""
+    if not EmailAddress.objects.filter(email__iexact=user.email).exists():
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
+def shop_set_logo(*, shop: Shop, image: File) -> Shop:
+    shop.logo.save(image.name, image, save=False)
+    Shop.objects.filter(pk=shop.pk).update(logo=shop.logo.name)
+    return shop
 
 
 def merchant_group_ensure() -> Group:

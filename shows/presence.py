@@ -5,22 +5,25 @@ saying goodbye stops refreshing, and its sockets fall out after PRESENCE_TTL sec
 Redis (the embedded default, one process) an in-process dict does the same job.
 """
 
+import asyncio
 import time
+import weakref
 
+import redis.asyncio as aioredis
 from django.conf import settings
 
 PRESENCE_TTL = 90
 _local: dict[int, dict[str, float]] = {}
-_client = None
+# An asyncio Redis client belongs to the loop it was made on: keep one per running loop.
+_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
 
 
-def _redis():
-    global _client
-    if _client is None:
-        import redis.asyncio as aioredis
-
-        _client = aioredis.Redis.from_url(settings.REDIS_URL)
-    return _client
+def _redis() -> aioredis.Redis:
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        client = _clients[loop] = aioredis.Redis.from_url(settings.REDIS_URL)
+    return client
 
 
 def _key(show_id: int) -> str:

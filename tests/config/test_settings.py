@@ -1,0 +1,91 @@
+"""Which stores each way of running picks. Settings are read at import, so each case runs in a fresh
+interpreter with a controlled environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = (
+    "import json; from django.conf import settings as s; import django; django.setup();"
+    "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
+    "'cache': s.CACHES['default']['BACKEND'], 'broker': s.CELERY_BROKER_URL, 'eager': s.CELERY_TASK_ALWAYS_EAGER,"
+    "'email': s.EMAIL_BACKEND, 'debug': s.DEBUG}))"
+)
+
+
+def _run(env_overrides: dict, code: str = PROBE, args: tuple = ()) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY"}}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(env_overrides)
+    command = [sys.executable, *(args or ("-c", code))]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
+
+
+def _settings(env_overrides: dict) -> dict:
+    result = _run(env_overrides)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_default_without_urls():
+    s = _settings({"DJANGO_SETTINGS_MODULE": "config.settings"})
+    assert s["db"] == "django.db.backends.sqlite3"
+    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert s["cache"].endswith("LocMemCache")
+    assert s["eager"] is True
+    assert s["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_urls_switch_to_postgresql_and_redis():
+    s = _settings(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+        }
+    )
+    assert s["db"] == "django.db.backends.postgresql"
+    assert s["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["broker"] == "redis://127.0.0.1:6379/3"
+    assert s["eager"] is False
+
+
+def test_test_settings_use_postgresql_and_redis(settings):
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _run(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+            "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+        }
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.settings.production"])
+def test_production_passes_check_deploy_without_warnings(module):
+    result = _run(
+        {
+            "DJANGO_SETTINGS_MODULE": module,
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+            "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+            "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-value-7f3c9",
+        },
+        args=("manage.py", "check", "--deploy", "--fail-level", "WARNING"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,53 @@
+"""Shared fixtures. Tests run on PostgreSQL and Redis (config.settings.test)."""
+
+import pytest
+
+from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.shops.factories import ShopFactory, UserFactory
+
+
+@pytest.fixture
+def password():
+    return "pass-word-123"
+
+
+@pytest.fixture
+def shopper(db):
+    return UserFactory(username="shopper_a", email="a@example.test", display_name="Ada")
+
+
+@pytest.fixture
+def other_shopper(db):
+    return UserFactory(username="shopper_b", email="b@example.test")
+
+
+@pytest.fixture
+def merchant(db):
+    return UserFactory(username="merchant_a")
+
+
+@pytest.fixture
+def shop(merchant):
+    return ShopFactory(owner=merchant, name="Vinyl Vault", slug="vinyl-vault")
+
+
+@pytest.fixture
+def other_merchant(db):
+    return UserFactory(username="merchant_b")
+
+
+@pytest.fixture
+def other_shop(other_merchant):
+    return ShopFactory(owner=other_merchant, name="Sneaker Sanctum", slug="sneaker-sanctum", currency="EUR")
+
+
+@pytest.fixture
+def variant(shop):
+    product = ProductFactory(shop=shop, title="Blue Train LP")
+    return VariantFactory(product=product, sku="BT-LP", name="180g", price="31.50", on_hand=5)
+
+
+@pytest.fixture
+def other_variant(other_shop):
+    product = ProductFactory(shop=other_shop, title="Runner Pro")
+    return VariantFactory(product=product, sku="RP-42", name="EU 42", price="120.00", on_hand=3)
