@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
+from shops.images import validate_image_upload
 from shops.models import Shop
 
 
@@ -115,13 +116,38 @@ class Stock(models.Model):
 
 
 class ProductImage(models.Model):
+    """An uploaded product photo plus its renditions, which a Celery task makes after upload."""
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="products/%Y/%m/")
-    alt_text = models.CharField(max_length=200, blank=True)
+    image = models.ImageField(upload_to="products/%Y/%m/", validators=[validate_image_upload])
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="Describe the photo for screen readers."
+    )
     position = models.PositiveIntegerField(default=0)
+    thumbnail = models.ImageField(upload_to="products/renditions/", blank=True, editable=False)
+    card = models.ImageField(upload_to="products/renditions/", blank=True, editable=False)
+    full = models.ImageField(upload_to="products/renditions/", blank=True, editable=False)
+    # The source the renditions were made from: a replaced upload makes them stale.
+    renditions_source = models.CharField(max_length=255, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self):
         return self.alt_text or self.image.name
+
+    def _url(self, rendition: str) -> str:
+        field = getattr(self, rendition)
+        return field.url if field and self.renditions_source == self.image.name else self.image.url
+
+    @property
+    def thumbnail_url(self) -> str:
+        return self._url("thumbnail")
+
+    @property
+    def card_url(self) -> str:
+        return self._url("card")
+
+    @property
+    def full_url(self) -> str:
+        return self._url("full")

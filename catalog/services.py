@@ -6,6 +6,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils.text import slugify
 
+from shops.images import RENDITIONS, render_rendition, validate_image_upload
 from shops.models import Shop
 
 from .models import Category, Product, ProductImage, Stock, Variant
@@ -82,7 +83,45 @@ def variant_create(
 def product_image_add(
     *, product: Product, image: File, alt_text: str = "", position: int = 0
 ) -> ProductImage:
-    return ProductImage.objects.create(product=product, image=image, alt_text=alt_text, position=position)
+    """Store a validated upload; its renditions are made by a task after commit."""
+    validate_image_upload(image)
+    product_image = ProductImage.objects.create(
+        product=product, image=image, alt_text=alt_text, position=position
+    )
+    product_images_renditions_enqueue(image_ids=[product_image.pk])
+    return product_image
+
+
+def product_images_renditions_enqueue(*, image_ids: list[int]) -> None:
+    from .tasks import product_image_renditions_task
+
+    for image_id in image_ids:
+        product_image_renditions_task.delay_on_commit(image_id)
+
+
+def product_image_renditions_make(*, image_id: int) -> bool:
+    """Make the thumbnail, card and full renditions. Idempotent: returns False when already current."""
+    product_image = ProductImage.objects.filter(pk=image_id).first()
+    if product_image is None or not product_image.image:
+        return False
+    source_name = product_image.image.name
+    if product_image.renditions_source == source_name and all(
+        getattr(product_image, name) for name in RENDITIONS
+    ):
+        return False
+    values = {}
+    with product_image.image.open("rb") as source:
+        for name, longest_side in RENDITIONS.items():
+            rendition = render_rendition(source, longest_side=longest_side)
+            field = getattr(product_image, name)
+            values[name] = field.storage.save(
+                field.field.generate_filename(product_image, rendition.name), rendition
+            )
+    # Only if the upload was not replaced meanwhile (a later task will handle the new one).
+    ProductImage.objects.filter(pk=image_id, image=source_name).update(
+        renditions_source=source_name, **values
+    )
+    return True
 
 
 def products_set_status(*, product_ids: list[int], status: str) -> int:

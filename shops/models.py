@@ -5,6 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 
+from .images import validate_image_upload
+
 
 class User(AbstractUser):
     """A Livemarket account; shoppers, merchants and ops are all users."""
@@ -36,7 +38,7 @@ class Shop(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    logo = models.ImageField(upload_to="shops/logos/", blank=True)
+    logo = models.ImageField(upload_to="shops/logos/", blank=True, validators=[validate_image_upload])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     created_at = models.DateTimeField(auto_now_add=True)
