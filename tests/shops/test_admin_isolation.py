@@ -1,0 +1,180 @@
+"""Walks every registered ModelAdmin: merchant A can never list, view, change or delete shop B's rows.
+
+A new shop-owned model registered without ShopScopedAdminMixin fails
+`test_every_shop_owned_admin_is_scoped`; the other tests then prove the scoping holds per URL.
+"""
+
+import io
+import uuid
+
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from catalog.services import product_image_add
+from orders.services import cart_add, cart_get_or_create, checkout_complete
+from shops.admin_scoping import ShopScopedAdminMixin
+from shops.models import Shop
+from shops.services import shop_follow
+from shows.services import chat_post, show_create, show_go_live
+from tests.catalog.factories import ProductFactory, VariantFactory
+from tests.orders.test_services_checkout import ADDRESS
+from tests.shops.factories import ShopFactory, UserFactory
+
+
+def shop_path_for(model, depth: int = 0) -> str | None:
+    """The lookup from `model` to its Shop through forward foreign keys, or None if it has none."""
+    if model is Shop:
+        return "pk"
+    forward = [f for f in model._meta.get_fields() if (f.many_to_one or f.one_to_one) and f.concrete]
+    for field in forward:
+        if field.related_model is Shop:
+            return field.name
+    if depth < 3:
+        for field in forward:
+            sub = shop_path_for(field.related_model, depth + 1)
+            if sub:
+                return f"{field.name}__{sub}" if sub != "pk" else field.name
+    return None
+
+
+SHOP_OWNED_ADMINS = [
+    (model, model_admin) for model, model_admin in admin.site._registry.items() if shop_path_for(model)
+]
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, format="PNG")
+    return SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png")
+
+
+def _populate(shop, owner, buyer):
+    """One of everything a shop owns, made through the services."""
+    product = ProductFactory(shop=shop, title=f"{shop.name} product")
+    variant = VariantFactory(product=product, on_hand=5)
+    product_image_add(product=product, image=_png(), alt_text="photo")
+    show = show_go_live(
+        show=show_create(shop=shop, title=f"{shop.name} show", scheduled_start=timezone.now(), products=[product])
+    )
+    chat_post(show=show, user=buyer, text=f"hello {shop.name}")
+    cart = cart_get_or_create(user=buyer)
+    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
+    checkout_complete(
+        user=buyer,
+        cart=cart,
+        checkout_key=uuid.uuid4(),
+        email=buyer.email,
+        address=ADDRESS,
+        card_number="4242424242424242",
+    )
+    shop_follow(user=buyer, shop=shop)
+
+
+@pytest.fixture
+def two_shops(db, django_capture_on_commit_callbacks):
+    owner_a, owner_b, buyer = UserFactory(username="owner_a"), UserFactory(username="owner_b"), UserFactory()
+    shop_a = ShopFactory(owner=owner_a, name="Alpha Records", slug="alpha")
+    shop_b = ShopFactory(owner=owner_b, name="Bravo Kicks", slug="bravo")
+    with django_capture_on_commit_callbacks(execute=True):
+        _populate(shop_a, owner_a, buyer)
+        _populate(shop_b, owner_b, buyer)
+    return {"merchant": owner_a, "own": shop_a, "foreign": shop_b}
+
+
+def _rows_of(model, model_admin, shop):
+    return list(model.objects.filter(**{model_admin.shop_path: shop.pk}))
+
+
+def _url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def test_every_shop_owned_admin_is_scoped():
+    unscoped = [m.__name__ for m, a in SHOP_OWNED_ADMINS if not isinstance(a, ShopScopedAdminMixin)]
+    assert unscoped == [], f"register these with ShopScopedModelAdmin: {unscoped}"
+    for model, model_admin in SHOP_OWNED_ADMINS:
+        for inline in model_admin.inlines:
+            if shop_path_for(inline.model):
+                assert issubclass(inline, ShopScopedAdminMixin), f"{model.__name__} inline {inline.__name__}"
+
+
+def test_the_walk_covers_the_models_merchants_use():
+    names = {model.__name__ for model, _ in SHOP_OWNED_ADMINS}
+    assert {"Shop", "Product", "Stock", "Order", "Show", "ChatMessage", "ShopMembership", "Follow"} <= names
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"), SHOP_OWNED_ADMINS, ids=[m.__name__ for m, _ in SHOP_OWNED_ADMINS]
+)
+def test_merchant_cannot_reach_another_shops_rows(client, two_shops, model, model_admin):
+    client.force_login(two_shops["merchant"])
+    foreign_rows = _rows_of(model, model_admin, two_shops["foreign"])
+    own_rows = _rows_of(model, model_admin, two_shops["own"])
+    assert foreign_rows and own_rows, "the fixture must give both shops a row of every kind"
+    can_view = model_admin.has_view_permission(_request_for(two_shops["merchant"]))
+
+    listing = client.get(_url(model, "changelist"))
+    if can_view:
+        html = listing.content.decode()
+        assert listing.status_code == 200
+        assert _url(model, "change", own_rows[0].pk) in html
+        for row in foreign_rows:
+            assert _url(model, "change", row.pk) not in html
+    else:
+        assert listing.status_code == 403
+
+    for row in foreign_rows:
+        for view in ("change", "delete", "history"):
+            response = client.get(_url(model, view, row.pk))
+            assert response.status_code in ((404,) if can_view else (403, 404)), (view, response.status_code)
+        assert client.post(_url(model, "change", row.pk), {}).status_code in (403, 404)
+        assert client.post(_url(model, "delete", row.pk), {"post": "yes"}).status_code in (403, 404)
+
+    # The bulk delete action with foreign ids deletes nothing.
+    client.post(
+        _url(model, "changelist"),
+        {"action": "delete_selected", "_selected_action": [r.pk for r in foreign_rows], "post": "yes"},
+    )
+    assert len(_rows_of(model, model_admin, two_shops["foreign"])) == len(foreign_rows)
+
+
+def _request_for(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request
+
+
+@pytest.mark.parametrize(
+    ("model", "model_admin"), SHOP_OWNED_ADMINS, ids=[m.__name__ for m, _ in SHOP_OWNED_ADMINS]
+)
+def test_add_forms_offer_only_own_shop_choices(client, two_shops, model, model_admin):
+    client.force_login(two_shops["merchant"])
+    response = client.get(_url(model, "add"))
+    if response.status_code == 403:
+        return
+    html = response.content.decode()
+    assert "Bravo Kicks" not in html
+    assert f'value="{two_shops["foreign"].pk}"' not in html or model is not Shop
+
+
+def test_autocomplete_returns_only_own_products(client, two_shops):
+    client.force_login(two_shops["merchant"])
+    response = client.get(
+        "/admin/autocomplete/",
+        {"term": "product", "app_label": "shows", "model_name": "show", "field_name": "products"},
+    )
+    assert response.status_code == 200
+    titles = [r["text"] for r in response.json()["results"]]
+    assert titles == ["Alpha Records product"]
+
+
+def test_raw_id_lookup_popup_lists_only_own_rows(client, two_shops):
+    client.force_login(two_shops["merchant"])
+    html = client.get(_url(Shop, "changelist"), {"_popup": "1", "_to_field": "id"}).content.decode()
+    assert "Alpha Records" in html and "Bravo Kicks" not in html
