@@ -1,12 +1,56 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
-from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin
+from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin, scope_queryset
+from shops.models import Shop
 
+from .csv_io import COLUMNS, REQUIRED_COLUMNS, csv_lines, products_export_csv_rows, products_import_csv
 from .exceptions import StockBelowAllocated
+from .forms import ProductImportForm
 from .models import Category, Product, ProductImage, Stock, Variant
-from .services import products_set_status
+from .services import product_images_renditions_enqueue, products_set_status
 from .stock import stock_set_on_hand
+
+LOW_STOCK_THRESHOLD = 5
+
+
+class StockLevelFilter(admin.SimpleListFilter):
+    """Sold out / low / healthy, by units available (on hand minus allocated)."""
+
+    title = "stock level"
+    parameter_name = "stock"
+    stock_path = ""  # lookup from the admin's model to Stock; empty when the model is Stock
+
+    def lookups(self, request, model_admin):
+        return [
+            ("sold_out", "Sold out"),
+            ("low", f"Low (1–{LOW_STOCK_THRESHOLD} left)"),
+            ("ok", f"More than {LOW_STOCK_THRESHOLD}"),
+        ]
+
+    def queryset(self, request, queryset):
+        prefix = f"{self.stock_path}__" if self.stock_path else ""
+        on_hand, allocated = f"{prefix}on_hand", F(f"{prefix}allocated")
+        conditions = {
+            "sold_out": {f"{on_hand}__lte": allocated},
+            "low": {f"{on_hand}__gt": allocated, f"{on_hand}__lte": allocated + LOW_STOCK_THRESHOLD},
+            "ok": {f"{on_hand}__gt": allocated + LOW_STOCK_THRESHOLD},
+        }
+        if self.value() not in conditions:
+            return queryset
+        filtered = queryset.filter(**conditions[self.value()])
+        return filtered.distinct() if self.stock_path else filtered
+
+
+class ProductStockLevelFilter(StockLevelFilter):
+    title = "a variant's stock level"
+    stock_path = "variants__stock"
 
 
 @admin.register(Category)
@@ -60,12 +104,70 @@ class ProductImageInline(ShopScopedInline):
 @admin.register(Product)
 class ProductAdmin(ShopScopedModelAdmin):
     list_display = ("title", "shop", "status", "category", "is_featured", "updated_at")
-    list_filter = ("status", "category", "is_featured")
+    list_filter = ("status", ProductStockLevelFilter, "category", "is_featured")
     search_fields = ("title", "slug", "variants__sku")
     prepopulated_fields = {"slug": ("title",)}
     inlines = [VariantInline, ProductImageInline]
-    actions = ["publish", "archive"]
+    actions = ["publish", "archive", "export_csv"]
     list_select_related = ("shop", "category")
+    change_list_template = "admin/catalog/product/change_list.html"
+
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "import-csv/", self.admin_site.admin_view(self.import_csv_view), name=f"{prefix}_import_csv"
+            ),
+            path(
+                "export-csv/", self.admin_site.admin_view(self.export_csv_view), name=f"{prefix}_export_csv"
+            ),
+            *super().get_urls(),
+        ]
+
+    def _csv_response(self, request, queryset):
+        rows = products_export_csv_rows(queryset=queryset, include_shop=request.user.is_superuser)
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+        filename = f"products-{timezone.localdate():%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @admin.action(description="Export selected products to CSV", permissions=["view"])
+    def export_csv(self, request, queryset):
+        # `queryset` is the selection within the changelist's shop-scoped get_queryset().
+        return self._csv_response(request, queryset)
+
+    def export_csv_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self._csv_response(request, self.get_queryset(request))
+
+    def import_csv_view(self, request):
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        shops = scope_queryset(Shop.objects.order_by("name"), user=request.user, shop_path="pk")
+        form = ProductImportForm(request.POST or None, request.FILES or None, shops=shops)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            result = products_import_csv(
+                shop=form.cleaned_data["shop"],
+                file=form.cleaned_data["file"],
+                skip_invalid=form.cleaned_data["skip_invalid"],
+                require_shop_match=request.user.is_superuser,
+            )
+            if result.applied:
+                self.message_user(request, f"Imported into {form.cleaned_data['shop']}.", messages.SUCCESS)
+            else:
+                self.message_user(request, "Nothing was imported: fix the errors below.", messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Import products from CSV",
+            "form": form,
+            "result": result,
+            "columns": COLUMNS,
+            "required_columns": REQUIRED_COLUMNS,
+        }
+        return TemplateResponse(request, "admin/catalog/product/import_csv.html", context)
 
     @admin.action(description="Publish selected products", permissions=["change"])
     def publish(self, request, queryset):
@@ -80,6 +182,11 @@ class ProductAdmin(ShopScopedModelAdmin):
         self.message_user(request, f"Archived {count} product(s).", messages.SUCCESS)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is ProductImage:
+            super().save_formset(request, form, formset, change)
+            changed = [f.instance.pk for f in formset.forms if f.instance.pk and "image" in f.changed_data]
+            product_images_renditions_enqueue(image_ids=changed)
+            return None
         if formset.model is not Variant:
             return super().save_formset(request, form, formset, change)
         for variant in formset.save(commit=False):
@@ -107,6 +214,7 @@ class ProductAdmin(ShopScopedModelAdmin):
 class StockAdmin(ShopScopedModelAdmin):
     shop_path = "variant__shop"
     list_display = ("variant", "on_hand", "allocated", "available")
+    list_filter = (StockLevelFilter,)
     search_fields = ("variant__sku", "variant__product__title")
     readonly_fields = ("variant", "allocated")
     fields = ("variant", "on_hand", "allocated")

@@ -1,12 +1,16 @@
 """Reads for the storefront and admin: every list query carries its own joins and prefetches."""
 
+from decimal import Decimal
+
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
 from django.db.models import F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from shops.models import Shop
 
-from .models import Product, ProductImage, Variant
+from .models import Category, Product, ProductImage, Variant
 
 
 def _images_prefetch() -> Prefetch:
@@ -35,14 +39,83 @@ def products_for_shop(*, shop: Shop, limit: int = 48) -> list[Product]:
 
 
 def product_search(*, query: str, limit: int = 48) -> list[Product]:
-    """Simple title/description match; issue-3 search upgrades this to ranked full-text on PostgreSQL."""
-    query = query.strip()
+    """Ranked full-text search on PostgreSQL (title over shop name over description); a plain
+    substring match on the embedded SQLite default."""
+    query = query.strip()[:200]
     if not query:
         return []
+    products = products_storefront()
+    if connection.vendor == "postgresql":
+        vector = (
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("shop__name", weight="B", config="english")
+            + SearchVector("description", weight="C", config="english")
+        )
+        search_query = SearchQuery(query, search_type="websearch", config="english")
+        ranked = (
+            Product.objects.filter(status=Product.Status.ACTIVE, shop__status=Shop.Status.ACTIVE)
+            .annotate(search=vector)
+            .filter(Q(search=search_query) | Q(title__icontains=query))
+            .annotate(rank=SearchRank(vector, search_query))
+            .order_by("-rank", "title")
+            .values_list("pk", flat=True)[:limit]
+        )
+        ids = list(ranked)
+        by_id = {p.pk: p for p in products.filter(pk__in=ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
     terms = Q()
     for word in query.split()[:8]:
         terms &= Q(title__icontains=word) | Q(description__icontains=word) | Q(shop__name__icontains=word)
-    return list(products_storefront().filter(terms).order_by("title")[:limit])
+    return list(products.filter(terms).order_by("title")[:limit])
+
+
+SORTS = {
+    "newest": ("-created_at", "-id"),
+    "price_asc": ("min_price", "id"),
+    "price_desc": ("-min_price", "-id"),
+    "title": ("title", "id"),
+}
+
+
+def categories_with_descendants(*, category: Category) -> list[int]:
+    """The category and everything under it (the tree is shallow; one query per level)."""
+    ids, level = [category.pk], [category.pk]
+    while level:
+        level = list(Category.objects.filter(parent_id__in=level).values_list("pk", flat=True))
+        ids.extend(level)
+    return ids
+
+
+def products_browse(
+    *,
+    category: Category | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool = False,
+    sort: str = "newest",
+) -> QuerySet[Product]:
+    """The storefront listing with its filters and sort; paginate the result."""
+    products = products_storefront()
+    if category is not None:
+        products = products.filter(category_id__in=categories_with_descendants(category=category))
+    if min_price is not None:
+        products = products.filter(min_price__gte=min_price)
+    if max_price is not None:
+        products = products.filter(min_price__lte=max_price)
+    if in_stock:
+        products = products.filter(units_available__gt=0)
+    return products.order_by(*SORTS.get(sort, SORTS["newest"]))
+
+
+def category_get(*, slug: str) -> Category:
+    category = Category.objects.select_related("parent").filter(slug=slug).first()
+    if category is None:
+        raise Http404("No such category")
+    return category
+
+
+def categories_top() -> list[Category]:
+    return list(Category.objects.filter(parent__isnull=True).prefetch_related("children").order_by("name"))
 
 
 def product_get_storefront(*, shop: Shop, slug: str) -> Product:

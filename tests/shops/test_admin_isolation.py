@@ -58,7 +58,9 @@ def _populate(shop, owner, buyer):
     variant = VariantFactory(product=product, on_hand=5)
     product_image_add(product=product, image=_png(), alt_text="photo")
     show = show_go_live(
-        show=show_create(shop=shop, title=f"{shop.name} show", scheduled_start=timezone.now(), products=[product])
+        show=show_create(
+            shop=shop, title=f"{shop.name} show", scheduled_start=timezone.now(), products=[product]
+        )
     )
     chat_post(show=show, user=buyer, text=f"hello {shop.name}")
     cart = cart_get_or_create(user=buyer)

@@ -97,3 +97,23 @@ def test_ops_superuser_sees_every_shop(client, shop, other_shop, variant, other_
     client.force_login(ops)
     listing = client.get(reverse("admin:catalog_product_changelist")).content.decode()
     assert "Blue Train LP" in listing and "Runner Pro" in listing
+
+
+@pytest.mark.django_db
+def test_low_stock_filters_find_sold_out_and_low_variants(client, merchant, shop):
+    from tests.catalog.factories import ProductFactory, VariantFactory
+
+    for title, on_hand in [("Gone", 0), ("Nearly gone", 3), ("Plenty", 50)]:
+        VariantFactory(product=ProductFactory(shop=shop, title=title), on_hand=on_hand)
+    client.force_login(merchant)
+
+    def titles(url, stock):
+        html = client.get(url, {"stock": stock}).content.decode()
+        return [t for t in ("Gone", "Nearly gone", "Plenty") if f">{t}<" in html]
+
+    products = reverse("admin:catalog_product_changelist")
+    assert titles(products, "sold_out") == ["Gone"]
+    assert titles(products, "low") == ["Nearly gone"]
+    assert titles(products, "ok") == ["Plenty"]
+    stock_html = client.get(reverse("admin:catalog_stock_changelist"), {"stock": "low"}).content.decode()
+    assert "Nearly gone" in stock_html and "Plenty" not in stock_html
