@@ -1,12 +1,11 @@
-from .cart_session import current_cart
+from .cart_session import session_cart_token
 from .selectors import cart_item_count
 
 
 def cart_summary(request):
-    """The header's cart badge; one small query, and none for visitors without a cart."""
+    """The header's cart badge, computed only if a template asks: one aggregate query."""
 
     def count():
-        cart = current_cart(request)
-        return cart_item_count(cart_id=cart.pk) if cart else 0
+        return cart_item_count(user=request.user, token=session_cart_token(request))
 
     return {"cart_item_count": count}

@@ -30,6 +30,7 @@ class CheckoutForm(forms.ModelForm):
     class Meta:
         model = Address
         fields = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
+        error_messages = {"country": {"max_length": "Use the two-letter country code, e.g. US or DE."}}
         widgets = {
             "full_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "line1": forms.TextInput(attrs={"autocomplete": "address-line1"}),

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.http import Http404
 
 from catalog.models import ProductImage
@@ -62,8 +62,15 @@ def cart_find(*, user=None, token=None) -> Cart | None:
     return None
 
 
-def cart_item_count(*, cart_id: int) -> int:
-    return sum(CartLine.objects.filter(cart_id=cart_id).values_list("quantity", flat=True))
+def cart_item_count(*, user=None, token=None) -> int:
+    """Units in the visitor's cart, in one aggregate query (the header badge on every page)."""
+    if user is not None and user.is_authenticated:
+        lines = CartLine.objects.filter(cart__user=user)
+    elif token:
+        lines = CartLine.objects.filter(cart__token=token, cart__user__isnull=True)
+    else:
+        return 0
+    return lines.aggregate(units=Sum("quantity"))["units"] or 0
 
 
 def orders_for_user(*, user) -> QuerySet[Order]:

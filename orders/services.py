@@ -274,9 +274,6 @@ def checkout_complete(
             raise PaymentDeclined("This payment was declined. Please try again.")
         return existing
 
-    if save_address:
-        address_save(user=user, data=address)
-
     gateway = get_gateway()
     authorisations: dict[int, tuple[str, str]] = {}
     for order in orders:
@@ -298,5 +295,7 @@ def checkout_complete(
     for order in orders:
         gateway.capture(reference=authorisations[order.pk][0], amount=order.total)
     _orders_paid(orders=orders, cart=cart, authorisations=authorisations, gateway=gateway.name)
+    if save_address:
+        address_save(user=user, data=address)
     logger.info("checkout %s placed orders %s", checkout_key, [o.number for o in orders])
     return orders

@@ -59,6 +59,9 @@ def cart_add_view(request):
 def _after_cart_change(request, next_url: str, *, status: int = 200):
     if request.htmx:
         return render(request, "orders/_cart_badge.html", {"messages_only": True}, status=status)
+    if status >= 400:
+        # No redirect for a refusal: the cart page carries the message with a 4xx status.
+        return _cart_response(request, status=status)
     if next_url != "cart" and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
     return redirect("cart")

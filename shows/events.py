@@ -35,7 +35,7 @@ def pinned_payload(product) -> dict:
         }
         for v in product.variants.all()
     ]
-    image = product.images.all()[0].image.url if product.images.all() else None
+    image = product.images.all()[0].thumbnail_url if product.images.all() else None
     return {
         "type": "pinned",
         "product": {

@@ -31,7 +31,9 @@ def _checkout_form(key: str, card: str = "4242 4242 4242 4242") -> dict:
 
 
 @pytest.mark.django_db
-def test_shopper_signs_up_browses_buys_and_sees_the_order(client, shop, variant, mailoutbox):
+def test_shopper_signs_up_browses_buys_and_sees_the_order(
+    client, shop, variant, mailoutbox, django_capture_on_commit_callbacks
+):
     response = client.post(
         reverse("account_signup"),
         {"email": "new@example.test", "password1": "a-Long-pass-4567", "password2": "a-Long-pass-4567"},
@@ -54,7 +56,8 @@ def test_shopper_signs_up_browses_buys_and_sees_the_order(client, shop, variant,
     checkout_page = client.get("/checkout/")
     assert checkout_page.status_code == 200
     key = _checkout_key(checkout_page.content.decode())
-    placed = client.post("/checkout/", _checkout_form(key))
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = client.post("/checkout/", _checkout_form(key))
     assert placed.status_code == 302
     confirmation = client.get(placed["Location"]).content.decode()
     order = Order.objects.get()
