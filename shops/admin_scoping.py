@@ -38,19 +38,22 @@ class ShopScopedAdminMixin:
             return False
         return super().has_module_permission(request)
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        shop_ids = shop_ids_for_user(request.user)
-        if self.shop_path == "shop" and len(shop_ids) == 1:
-            # New objects start out tied to the merchant's (only) shop.
-            initial.setdefault("shop", next(iter(shop_ids)))
-        return initial
-
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         related_admin = self.admin_site._registry.get(db_field.related_model)
         if isinstance(related_admin, ShopScopedAdminMixin) and "queryset" not in kwargs:
             kwargs["queryset"] = related_admin.get_queryset(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        shop_ids = shop_ids_for_user(request.user)
+        if (
+            field is not None
+            and db_field.name == self.shop_path
+            and not request.user.is_superuser
+            and len(shop_ids) == 1
+        ):
+            # A one-shop merchant's rows always belong to that shop: fixed, whatever is posted.
+            field.initial = next(iter(shop_ids))
+            field.disabled = True
+        return field
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         related_admin = self.admin_site._registry.get(db_field.related_model)

@@ -54,12 +54,41 @@ def test_merchant_creates_a_product_with_price_and_stock(client, merchant, shop)
 
 
 @pytest.mark.django_db
-def test_merchant_cannot_put_a_product_in_another_shop(client, merchant, shop, other_shop):
+def test_new_products_are_tied_to_the_merchants_shop_whatever_is_posted(client, merchant, shop, other_shop):
     client.force_login(merchant)
     response = client.post(reverse("admin:catalog_product_add"), _product_form(other_shop))
-    assert response.status_code == 200  # the form comes back with an error
+    assert response.status_code == 302
+    assert Product.objects.get(slug="kind-of-blue-lp").shop == shop
+    assert not other_shop.products.exists()
+
+
+@pytest.mark.django_db
+def test_merchant_of_two_shops_cannot_choose_a_third(client, merchant, shop, other_shop):
+    from shops.services import shop_create
+
+    second = shop_create(owner=merchant, name="Second Spin", slug="second-spin")
+    client.force_login(merchant)
+    response = client.post(reverse("admin:catalog_product_add"), _product_form(other_shop))
+    assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
-    assert not Product.objects.filter(slug="kind-of-blue-lp").exists()
+    response = client.post(reverse("admin:catalog_product_add"), _product_form(second))
+    assert response.status_code == 302
+    assert Product.objects.get(slug="kind-of-blue-lp").shop == second
+
+
+@pytest.mark.django_db
+def test_bulk_publish_and_archive(client, merchant, shop):
+    from tests.catalog.factories import ProductFactory
+
+    drafts = [ProductFactory(shop=shop, status="draft") for _ in range(2)]
+    client.force_login(merchant)
+    url = reverse("admin:catalog_product_changelist")
+    client.post(url, {"action": "publish", "_selected_action": [p.pk for p in drafts]})
+    assert set(Product.objects.filter(pk__in=[p.pk for p in drafts]).values_list("status", flat=True)) == {
+        "active"
+    }
+    client.post(url, {"action": "archive", "_selected_action": [drafts[0].pk]})
+    assert Product.objects.get(pk=drafts[0].pk).status == "archived"
 
 
 @pytest.mark.django_db
