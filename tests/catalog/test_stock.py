@@ -1,12 +1,11 @@
-import threading
-
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from catalog.exceptions import InsufficientStock, StockBelowAllocated
 from catalog.models import Stock
 from catalog.stock import stock_adjust, stock_allocate, stock_deallocate, stock_set_on_hand, stock_ship
 from tests.catalog.factories import VariantFactory
+from tests.concurrency import race
 
 
 def _stock(variant):
@@ -64,25 +63,8 @@ def test_database_refuses_allocated_above_on_hand(variant):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_allocations_never_oversell():
     variant = VariantFactory(on_hand=5)
-    results: list[str] = []
-    barrier = threading.Barrier(12)
-
-    def buy():
-        try:
-            barrier.wait()
-            stock_allocate(lines=[(variant.pk, 1)])
-            results.append("ok")
-        except InsufficientStock:
-            results.append("sold_out")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results.count("ok") == 5
-    assert results.count("sold_out") == 7
+    outcomes = race([lambda: stock_allocate(lines=[(variant.pk, 1)])] * 12)
+    assert outcomes.count(None) == 5
+    assert sum(isinstance(o, InsufficientStock) for o in outcomes) == 7
     stock = _stock(variant)
     assert (stock.on_hand, stock.allocated) == (5, 5)

@@ -1,9 +1,7 @@
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from catalog.models import Stock
 from catalog.stock import stock_set_on_hand
@@ -11,6 +9,7 @@ from orders.exceptions import EmptyCart, InsufficientStock, PaymentDeclined
 from orders.models import Address, CartLine, Order, Payment
 from orders.services import cart_add, cart_get_or_create, cart_merge, checkout_complete
 from tests.catalog.factories import VariantFactory
+from tests.concurrency import race
 from tests.shops.factories import UserFactory
 
 GOOD_CARD = "4242 4242 4242 4242"
@@ -154,25 +153,11 @@ def test_second_buyer_gets_sold_out_when_last_unit_taken():
         cart = cart_get_or_create(user=buyer)
         cart_add(cart=cart, variant_id=variant.pk, quantity=1)
         carts.append(cart)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(len(buyers))
 
-    def buy(buyer, cart):
-        try:
-            barrier.wait()
-            _checkout(buyer, cart)
-            outcomes.append("order")
-        except InsufficientStock:
-            outcomes.append("sold_out")
-        finally:
-            connection.close()
+    outcomes = race([lambda b=b, c=c: _checkout(b, c) for b, c in zip(buyers, carts, strict=True)])
 
-    threads = [threading.Thread(target=buy, args=pair) for pair in zip(buyers, carts, strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["order"] + ["sold_out"] * 5
+    assert sum(isinstance(o, list) for o in outcomes) == 1
+    assert sum(isinstance(o, InsufficientStock) for o in outcomes) == 5
     assert Order.objects.filter(status=Order.Status.PAID).count() == 1
     stock = Stock.objects.get(variant=variant)
     assert (stock.on_hand, stock.allocated) == (1, 1)
@@ -184,21 +169,9 @@ def test_double_submit_with_one_key_places_one_order(shopper):
     cart = cart_get_or_create(user=shopper)
     cart_add(cart=cart, variant_id=variant.pk, quantity=1)
     key = uuid.uuid4()
-    results = []
-    barrier = threading.Barrier(4)
 
-    def submit():
-        try:
-            barrier.wait()
-            results.append(tuple(o.pk for o in _checkout(shopper, cart, key=key)))
-        finally:
-            connection.close()
+    outcomes = race([lambda: tuple(o.pk for o in _checkout(shopper, cart, key=key))] * 4)
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(set(results)) == 1 and len(results) == 4
+    assert len(set(outcomes)) == 1 and isinstance(outcomes[0], tuple)
     assert Order.objects.count() == 1
     assert Stock.objects.get(variant=variant).allocated == 1
