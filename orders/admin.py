@@ -53,7 +53,7 @@ class OrderAdmin(ShopScopedModelAdmin):
         "total",
         "created_at",
         "paid_at",
-        "fulfilled_at",
+        "shipped_at",
         "full_name",
         "line1",
         "line2",
@@ -74,7 +74,7 @@ class OrderAdmin(ShopScopedModelAdmin):
                     "email",
                     "created_at",
                     "paid_at",
-                    "fulfilled_at",
+                    "shipped_at",
                 )
             },
         ),

@@ -2,7 +2,18 @@
 
 from catalog.exceptions import InsufficientStock  # re-exported: the cart and checkout raise it too
 
-__all__ = ["CartError", "EmptyCart", "InsufficientStock", "PaymentDeclined", "VariantUnavailable"]
+__all__ = [
+    "CartError",
+    "EmptyCart",
+    "IllegalTransition",
+    "InsufficientStock",
+    "InvalidWebhook",
+    "OrderError",
+    "PaymentDeclined",
+    "RefundError",
+    "ReservationError",
+    "VariantUnavailable",
+]
 
 
 class CartError(Exception):
@@ -21,3 +32,25 @@ class PaymentDeclined(Exception):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+class OrderError(Exception):
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class IllegalTransition(OrderError):
+    """The order cannot move from its current status to the one asked for."""
+
+
+class RefundError(OrderError):
+    pass
+
+
+class ReservationError(OrderError):
+    pass
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose signature or shape does not check out."""

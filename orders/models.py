@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from catalog.models import Variant
@@ -38,6 +38,8 @@ class CartLine(models.Model):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="+")
     quantity = models.PositiveIntegerField()
+    # The live show it was bought from, if any (a plain id: orders sit below shows).
+    show_id = models.BigIntegerField(null=True, blank=True)
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,15 +88,65 @@ def new_order_number() -> str:
     return "LM" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8))
 
 
+class ShippingMethod(models.Model):
+    """How a shop ships; the shopper picks one per shop at checkout."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="shipping_methods")
+    name = models.CharField(max_length=80)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    min_days = models.PositiveSmallIntegerField(default=2)
+    max_days = models.PositiveSmallIntegerField(default=5)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "price", "id"]
+        constraints = [models.CheckConstraint(condition=Q(price__gte=0), name="shipping_price_non_negative")]
+
+    def __str__(self):
+        return f"{self.name} ({self.price} {self.shop.currency})"
+
+
+class Shipment(models.Model):
+    """One parcel: every order a shopper placed with one shop during one show ships together."""
+
+    class Status(models.TextChoices):
+        PACKING = "packing", "Packing"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="shipments")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="shipments")
+    show_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PACKING)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    packing_slip = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "shop", "show_id", "status"])]
+
+    def __str__(self):
+        return f"Shipment {self.pk} ({self.get_status_display()})"
+
+
 class Order(AddressFields):
-    """One shop's part of a checkout. Lines keep the title and price the shopper saw."""
+    """One shop's part of a checkout. Lines keep the title and price the shopper saw.
+
+    Status moves only through orders.lifecycle, which checks each transition and records it.
+    """
 
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Awaiting payment"
         PAID = "paid", "Paid"
-        FULFILLED = "fulfilled", "Shipped"
+        FULFILLING = "fulfilling", "Being packed"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
-        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        REFUNDED = "refunded", "Refunded"
 
     number = models.CharField(max_length=12, unique=True, default=new_order_number, editable=False)
     checkout_key = models.UUIDField(
@@ -102,24 +154,36 @@ class Order(AddressFields):
     )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    show_id = models.BigIntegerField(null=True, blank=True, help_text="The live show it was bought in.")
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT, db_index=True
     )
     email = models.EmailField()
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    shipping_method_name = models.CharField(max_length=80, blank=True)
     shipping_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2)
+    refunded_total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipment = models.ForeignKey(
+        Shipment, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     paid_at = models.DateTimeField(null=True, blank=True)
-    fulfilled_at = models.DateTimeField(null=True, blank=True)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["checkout_key", "shop"], name="uniq_order_per_checkout_and_shop"),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),
+            models.CheckConstraint(
+                condition=Q(refunded_total__gte=0) & Q(refunded_total__lte=F("total")),
+                name="order_refund_within_total",
+            ),
         ]
 
     def __str__(self):
@@ -127,6 +191,36 @@ class Order(AddressFields):
 
     def get_absolute_url(self):
         return reverse("order_detail", kwargs={"number": self.number})
+
+    @property
+    def can_be_cancelled_by_shopper(self) -> bool:
+        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAID)
+
+
+class OrderEvent(models.Model):
+    """The order's timeline: every transition, payment, refund and note, with who did it."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "Status change"
+        PAYMENT = "payment", "Payment"
+        REFUND = "refund", "Refund"
+        EMAIL = "email", "E-mail"
+        NOTE = "note", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATUS)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=40, default="system")
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.from_status}->{self.to_status} {self.message}"
 
 
 class OrderLine(models.Model):
@@ -163,6 +257,7 @@ class Payment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     card_last4 = models.CharField(max_length=4, blank=True)
     message = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -172,3 +267,107 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.gateway} {self.reference} {self.status}"
+
+
+class Refund(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=200, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self):
+        return f"Refund {self.amount} on {self.order_id}"
+
+
+class PaymentWebhookEvent(models.Model):
+    """Every gateway webhook seen, once: a second delivery of the same event id changes nothing."""
+
+    gateway = models.CharField(max_length=40)
+    event_id = models.CharField(max_length=120)
+    event_type = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    result = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["gateway", "event_id"], name="uniq_webhook_event")]
+
+    def __str__(self):
+        return f"{self.gateway}:{self.event_id}"
+
+
+class Reservation(models.Model):
+    """Units held for one shopper for a few minutes ("buy now" in a show, or a waitlist offer).
+
+    A held unit is counted in Stock.allocated; it is released when the hold expires, or becomes the
+    order's allocation at checkout.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Held"
+        CONVERTED = "converted", "Bought"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reservations")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    show_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_waitlist = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        indexes = [models.Index(fields=["status", "expires_at"]), models.Index(fields=["user", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="reservation_quantity_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.variant_id} for {self.user_id} ({self.status})"
+
+
+class WaitlistEntry(models.Model):
+    """A shopper in line for a sold-out variant; freed units are offered in turn."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered"
+        CLAIMED = "claimed", "Claimed"
+        LAPSED = "lapsed", "Offer lapsed"
+        LEFT = "left", "Left the line"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="waitlist_entries")
+    show_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    reservation = models.ForeignKey(
+        Reservation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "variant"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="uniq_open_waitlist_entry",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} waits for {self.variant_id} ({self.status})"

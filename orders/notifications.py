@@ -1,32 +1,70 @@
-"""E-mails to shoppers. Rendering escapes user text like every template."""
+"""E-mails to shoppers, each sent at most once per order and kind (recorded as an OrderEvent).
+
+The HTML version escapes user text like every template; the plain-text version is not HTML.
+"""
+
+import logging
 
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
-from .models import Order
+from .lifecycle import order_event_add, order_lock
+from .models import OrderEvent, WaitlistEntry
+
+logger = logging.getLogger(__name__)
+
+SUBJECTS = {
+    "confirmation": "Your Livemarket order {number} from {shop}",
+    "shipped": "Your order {number} from {shop} is on its way",
+    "cancelled": "Your order {number} from {shop} was cancelled",
+    "refunded": "A refund for your order {number} from {shop}",
+}
 
 
-def order_confirmation_send(*, order_id: int) -> bool:
-    """Send the confirmation once: a retried task finds `confirmation_sent_at` set and stops."""
+def order_email_send(*, order_id: int, kind: str) -> bool:
+    """Send one kind of e-mail for an order, once: a retried task finds the event and stops."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown e-mail kind {kind!r}")
+    marker = f"E-mail sent: {kind}"
     with transaction.atomic():
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("shop")
-            .filter(pk=order_id, confirmation_sent_at__isnull=True)
-            .first()
-        )
-        if order is None:
+        order = order_lock(order_id=order_id)
+        if (
+            kind != "refunded"
+            and OrderEvent.objects.filter(order=order, kind=OrderEvent.Kind.EMAIL, message=marker).exists()
+        ):
             return False
-        lines = list(order.lines.all())
-        context = {"order": order, "lines": lines}
+        context = {
+            "order": order,
+            "lines": list(order.lines.all()),
+            "shipment": order.shipment,
+            "kind": kind,
+        }
         send_mail(
-            subject=f"Your Livemarket order {order.number} from {order.shop.name}",
-            message=render_to_string("orders/email/confirmation.txt", context),
+            subject=SUBJECTS[kind].format(number=order.number, shop=order.shop.name),
+            message=render_to_string(f"orders/email/{kind}.txt", context),
             from_email=None,
             recipient_list=[order.email],
-            html_message=render_to_string("orders/email/confirmation.html", context),
+            html_message=render_to_string(f"orders/email/{kind}.html", context),
         )
-        Order.objects.filter(pk=order.pk).update(confirmation_sent_at=timezone.now())
+        order_event_add(order=order, kind=OrderEvent.Kind.EMAIL, message=marker, actor_label="system")
+    return True
+
+
+def waitlist_offer_email_send(*, entry_id: int) -> bool:
+    entry = (
+        WaitlistEntry.objects.select_related("user", "variant__product__shop", "reservation")
+        .filter(pk=entry_id, status=WaitlistEntry.Status.OFFERED)
+        .first()
+    )
+    if entry is None or not entry.user.email:
+        return False
+    context = {"entry": entry, "product": entry.variant.product, "variant": entry.variant}
+    send_mail(
+        subject=f"Your turn: {entry.variant.product.title} is held for you",
+        message=render_to_string("orders/email/waitlist_offer.txt", context),
+        from_email=None,
+        recipient_list=[entry.user.email],
+        html_message=render_to_string("orders/email/waitlist_offer.html", context),
+    )
     return True

@@ -1,17 +1,40 @@
-"""Celery tasks for orders: thin wrappers that take ids and call services."""
+"""Celery tasks for orders: thin wrappers that take ids and call idempotent services."""
 
 from celery import shared_task
 
 from . import notifications
+from .fulfilment import order_fulfil, orders_expire_unpaid, orders_redrive_stuck
+from .reservations import reservations_release_expired
+
+RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 8}
 
 
-@shared_task(
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def order_confirmation_send_task(order_id: int) -> None:
-    notifications.order_confirmation_send(order_id=order_id)
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50, **RETRY)
+def order_email_task(order_id: int, kind: str) -> bool:
+    return notifications.order_email_send(order_id=order_id, kind=kind)
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50, **RETRY)
+def waitlist_offer_email_task(entry_id: int) -> bool:
+    return notifications.waitlist_offer_email_send(entry_id=entry_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=120, soft_time_limit=100, **RETRY)
+def order_fulfil_task(order_id: int) -> bool:
+    """Pack a paid order. Safe to run twice: a second run finds the order already packed."""
+    return order_fulfil(order_id=order_id)
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def release_expired_reservations_task() -> int:
+    return reservations_release_expired()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def expire_unpaid_orders_task() -> int:
+    return orders_expire_unpaid()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=580)
+def redrive_stuck_fulfilment_task() -> int:
+    return len(orders_redrive_stuck())

@@ -41,6 +41,13 @@ class Shop(models.Model):
     logo = models.ImageField(upload_to="shops/logos/", blank=True, validators=[validate_image_upload])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    show_shipping_cap = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Most a shopper pays for shipping on everything bought in one show (blank: one shipping fee).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -188,3 +188,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 ACCOUNT_ADAPTER = "config.adapters.AccountAdapter"
+LIVEMARKET_WAITLIST_OFFER_MINUTES = env.int("LIVEMARKET_WAITLIST_OFFER_MINUTES", default=5)
+LIVEMARKET_UNPAID_ORDER_MINUTES = env.int("LIVEMARKET_UNPAID_ORDER_MINUTES", default=30)
+LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
+LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default="whsec-livemarket-test")
+# Fault injection for the worker-crash test: seconds the fulfilment job pauses inside its transaction.
+LIVEMARKET_FULFILMENT_TEST_PAUSE = env.float("LIVEMARKET_FULFILMENT_TEST_PAUSE", default=0)

@@ -1,14 +1,25 @@
-"""Payment gateways. `get_gateway()` returns the configured one (the built-in test gateway by default)."""
+"""Payment gateways. Every module in this package is imported so its gateway class registers itself;
+`get_gateway()` returns the one named by LIVEMARKET_PAYMENT_GATEWAY (the built-in test gateway by default)."""
+
+import importlib
+import pkgutil
 
 from django.conf import settings
-from django.utils.module_loading import import_string
+from django.http import Http404
 
-from .base import GatewayResult, PaymentGateway
+from .base import GatewayResult, PaymentGateway, WebhookEvent
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name not in {"base", "webhooks"}:
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
-def get_gateway() -> PaymentGateway:
-    path = getattr(settings, "LIVEMARKET_PAYMENT_GATEWAY", "orders.payments.test_gateway.TestGateway")
-    return import_string(path)()
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    name = name or settings.LIVEMARKET_PAYMENT_GATEWAY
+    try:
+        return PaymentGateway.registry[name]()
+    except KeyError:
+        raise Http404(f"No payment gateway called {name!r}") from None
 
 
-__all__ = ["GatewayResult", "PaymentGateway", "get_gateway"]
+__all__ = ["GatewayResult", "PaymentGateway", "WebhookEvent", "get_gateway"]

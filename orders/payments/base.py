@@ -1,8 +1,10 @@
-"""What every payment gateway offers: authorise, capture, void and refund."""
+"""What every payment gateway offers. A new provider is one subclass in a module of this package:
+it registers itself by `name` and is picked with the LIVEMARKET_PAYMENT_GATEWAY setting."""
 
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -13,15 +15,44 @@ class GatewayResult:
     card_last4: str = ""
 
 
-class PaymentGateway(Protocol):
-    name: str
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A provider's webhook, verified and reduced to what Livemarket acts on."""
 
+    id: str
+    type: str  # payment.succeeded | payment.failed | refund.succeeded
+    reference: str
+    amount: Decimal | None = None
+    raw: dict = field(default_factory=dict)
+
+
+class PaymentGateway(ABC):
+    name: ClassVar[str]
+    registry: ClassVar[dict[str, type["PaymentGateway"]]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "name", None):
+            PaymentGateway.registry[cls.name] = cls
+
+    @abstractmethod
     def authorize(
         self, *, amount: Decimal, currency: str, card_number: str, idempotency_key: str
-    ) -> GatewayResult: ...
+    ) -> GatewayResult:
+        """Reserve the amount on the card."""
 
-    def capture(self, *, reference: str, amount: Decimal) -> GatewayResult: ...
+    @abstractmethod
+    def capture(self, *, reference: str, amount: Decimal) -> GatewayResult:
+        """Take an authorised amount."""
 
-    def void(self, *, reference: str) -> GatewayResult: ...
+    @abstractmethod
+    def void(self, *, reference: str) -> GatewayResult:
+        """Drop an authorisation that will not be captured."""
 
-    def refund(self, *, reference: str, amount: Decimal) -> GatewayResult: ...
+    @abstractmethod
+    def refund(self, *, reference: str, amount: Decimal) -> GatewayResult:
+        """Give back all or part of a captured amount."""
+
+    @abstractmethod
+    def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
+        """Verify the signature and parse; raise orders.exceptions.InvalidWebhook when it fails."""

@@ -1,19 +1,40 @@
-"""The built-in test gateway: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."""
+"""The built-in test gateway: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.
+
+Its webhooks are signed like Stripe's: header `Livemarket-Signature: t=<unix time>,v1=<hex HMAC-SHA256
+of "<t>.<body>" with LIVEMARKET_PAYMENT_WEBHOOK_SECRET>`, accepted for five minutes.
+"""
 
 import hashlib
-from decimal import Decimal
+import hmac
+import json
+import time
+from decimal import Decimal, InvalidOperation
 
-from .base import GatewayResult
+from django.conf import settings
+
+from ..exceptions import InvalidWebhook
+from .base import GatewayResult, PaymentGateway, WebhookEvent
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
+SIGNATURE_HEADER = "Livemarket-Signature"
+TOLERANCE_SECONDS = 300
+EVENT_TYPES = {"payment.succeeded", "payment.failed", "refund.succeeded"}
 
 
 def normalise_card(card_number: str) -> str:
     return "".join(ch for ch in card_number if ch.isdigit())
 
 
-class TestGateway:
+def sign_webhook(body: bytes, *, secret: str | None = None, timestamp: int | None = None) -> str:
+    """The header value for `body` (used by tests and by anyone simulating the provider)."""
+    secret = secret or settings.LIVEMARKET_PAYMENT_WEBHOOK_SECRET
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class TestGateway(PaymentGateway):
     __test__ = False  # not a pytest class
     name = "test"
 
@@ -38,4 +59,26 @@ class TestGateway:
         return GatewayResult(ok=True, reference=reference)
 
     def refund(self, *, reference: str, amount: Decimal) -> GatewayResult:
-        return GatewayResult(ok=True, reference=reference)
+        return GatewayResult(ok=True, reference=f"re_{reference}_{amount}")
+
+    def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
+        header = headers.get(SIGNATURE_HEADER, "")
+        parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+        try:
+            timestamp = int(parts.get("t", ""))
+        except ValueError:
+            raise InvalidWebhook("missing or malformed signature header") from None
+        if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+            raise InvalidWebhook("signature timestamp too old")
+        expected = sign_webhook(body, timestamp=timestamp).split("v1=", 1)[1]
+        if not hmac.compare_digest(expected, parts.get("v1", "")):
+            raise InvalidWebhook("bad signature")
+        try:
+            payload = json.loads(body)
+            event_type, event_id, reference = payload["type"], str(payload["id"]), str(payload["reference"])
+            amount = Decimal(str(payload["amount"])) if payload.get("amount") is not None else None
+        except (ValueError, KeyError, TypeError, InvalidOperation):
+            raise InvalidWebhook("malformed body") from None
+        if event_type not in EVENT_TYPES:
+            raise InvalidWebhook(f"unknown event type {event_type!r}")
+        return WebhookEvent(id=event_id, type=event_type, reference=reference, amount=amount, raw=payload)

@@ -1,0 +1,262 @@
+"""`checkout_complete`: the one way orders are placed.
+
+(1) One transaction locks the shopper's holds and the stock rows (variant-id order), re-checks
+availability, allocates, and writes one order per shop with snapshot lines and Decimal totals.
+(2) With no lock held, the gateway authorises each order. (3) On success the payments are captured and
+the orders marked paid; on any decline the authorised ones are voided, the orders cancelled and the
+stock released (holds the shopper had are kept). Called again with the same key, it returns the first
+outcome.
+"""
+
+import logging
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from catalog.selectors import variants_for_cart
+from catalog.stock import stock_allocate
+
+from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
+from .lifecycle import order_event_add, order_transition
+from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Reservation, ShippingMethod
+from .payments import get_gateway
+from .reservations import reservations_active_for, stock_release_to_waitlist_or_sale
+from .services import ADDRESS_FIELDS, address_save
+
+logger = logging.getLogger(__name__)
+
+DECLINED_REASON = "Payment declined"
+ZERO = Decimal("0.00")
+
+
+def shipping_methods_for(*, shop_ids) -> dict[int, list[ShippingMethod]]:
+    methods: dict[int, list[ShippingMethod]] = defaultdict(list)
+    for method in ShippingMethod.objects.filter(shop_id__in=list(shop_ids), is_active=True).select_related(
+        "shop"
+    ):
+        methods[method.shop_id].append(method)
+    return methods
+
+
+def _shipping_for(*, user, shop, method: ShippingMethod | None, show_id: int | None) -> Decimal:
+    """The method's price; within one show, shipping adds up only to the shop's cap (bundling)."""
+    price = method.price if method else ZERO
+    if show_id is None:
+        return price
+    cap = shop.show_shipping_cap if shop.show_shipping_cap is not None else price
+    already = (
+        Order.objects.filter(user=user, shop=shop, show_id=show_id)
+        .exclude(status=Order.Status.CANCELLED)
+        .aggregate(total=Sum("shipping_total"))["total"]
+        or ZERO
+    )
+    return max(ZERO, min(price, cap - already))
+
+
+def _orders_for_checkout(*, user, checkout_key: uuid.UUID) -> list[Order]:
+    return list(Order.objects.filter(user=user, checkout_key=checkout_key).order_by("shop_id"))
+
+
+@transaction.atomic
+def _orders_create(
+    *, user, cart: Cart, checkout_key: uuid.UUID, email: str, address: dict, shipping: dict[int, int]
+) -> list[Order]:
+    lines = list(cart.lines.order_by("variant_id"))
+    if not lines:
+        raise EmptyCart("Your cart is empty.")
+    variants = variants_for_cart(variant_ids=[line.variant_id for line in lines])
+    if any(line.variant_id not in variants for line in lines):
+        raise VariantUnavailable("Some items in your cart are no longer for sale. Please review your cart.")
+
+    holds = reservations_active_for(user=user, variant_ids=[line.variant_id for line in lines])
+    held: dict[int, int] = defaultdict(int)
+    for hold in holds:
+        held[hold.variant_id] += hold.quantity
+    wanted = {line.variant_id: line.quantity for line in lines}
+    stock_allocate(lines=[(v, q - held[v]) for v, q in wanted.items() if q > held[v]])
+    surplus = [(v, held[v] - q) for v, q in wanted.items() if held[v] > q]
+    if surplus:
+        stock_release_to_waitlist_or_sale(lines=surplus)
+
+    by_shop: dict[int, list[CartLine]] = defaultdict(list)
+    for line in lines:
+        by_shop[variants[line.variant_id].shop_id].append(line)
+    methods = shipping_methods_for(shop_ids=by_shop)
+
+    orders = []
+    for shop_id in sorted(by_shop):
+        shop = variants[by_shop[shop_id][0].variant_id].shop
+        chosen = {m.pk: m for m in methods.get(shop_id, [])}
+        method = chosen.get(shipping.get(shop_id)) or next(iter(chosen.values()), None)
+        show_id = next((line.show_id for line in by_shop[shop_id] if line.show_id), None)
+        order_lines = []
+        for line in by_shop[shop_id]:
+            variant = variants[line.variant_id]
+            order_lines.append(
+                OrderLine(
+                    variant=variant,
+                    product_title=variant.product.title,
+                    variant_name=variant.name,
+                    sku=variant.sku,
+                    unit_price=variant.price,
+                    quantity=line.quantity,
+                    line_total=variant.price * line.quantity,
+                )
+            )
+        subtotal = sum((ol.line_total for ol in order_lines), ZERO)
+        shipping_total = _shipping_for(user=user, shop=shop, method=method, show_id=show_id)
+        order = Order.objects.create(
+            checkout_key=checkout_key,
+            user=user,
+            shop=shop,
+            show_id=show_id,
+            email=email,
+            currency=shop.currency,
+            subtotal=subtotal,
+            shipping_method_name=method.name if method else "Standard",
+            shipping_total=shipping_total,
+            total=subtotal + shipping_total,
+            **{field: address.get(field, "") for field in ADDRESS_FIELDS},
+        )
+        for order_line in order_lines:
+            order_line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+        shop_variants = {line.variant_id for line in by_shop[shop_id]}
+        Reservation.objects.filter(pk__in=[h.pk for h in holds if h.variant_id in shop_variants]).update(
+            status=Reservation.Status.CONVERTED, order=order
+        )
+        order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message="Order placed", actor=user)
+        orders.append(order)
+    return orders
+
+
+@transaction.atomic
+def _orders_payment_failed(*, orders: list[Order], message: str, card_last4: str, gateway: str) -> None:
+    """Cancel the orders and free their stock; holds the shopper had go back to being holds."""
+    order_ids = [o.pk for o in orders]
+    holds = list(Reservation.objects.select_for_update().filter(order_id__in=order_ids).order_by("id"))
+    held: dict[int, int] = defaultdict(int)
+    for hold in holds:
+        held[hold.variant_id] += hold.quantity
+    Reservation.objects.filter(pk__in=[h.pk for h in holds]).update(
+        status=Reservation.Status.ACTIVE, order=None
+    )
+    release = []
+    for variant_id, quantity in OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "variant_id", "quantity"
+    ):
+        keep = min(quantity, held[variant_id])
+        held[variant_id] -= keep
+        if quantity > keep:
+            release.append((variant_id, quantity - keep))
+    stock_release_to_waitlist_or_sale(lines=release)
+    for order in orders:
+        Payment.objects.create(
+            order=order,
+            gateway=gateway,
+            status=Payment.Status.DECLINED,
+            amount=order.total,
+            currency=order.currency,
+            card_last4=card_last4,
+            message=message[:200],
+        )
+        order_transition(
+            order=order,
+            to=Order.Status.CANCELLED,
+            actor_label="gateway",
+            message=message,
+            cancel_reason=DECLINED_REASON,
+        )
+
+
+@transaction.atomic
+def _orders_paid(
+    *, user, orders: list[Order], cart: Cart, authorisations: dict[int, tuple[str, str]], gateway: str
+):
+    for order in orders:
+        reference, last4 = authorisations[order.pk]
+        Payment.objects.create(
+            order=order,
+            gateway=gateway,
+            reference=reference,
+            status=Payment.Status.CAPTURED,
+            amount=order.total,
+            currency=order.currency,
+            card_last4=last4,
+        )
+        order_transition(order=order, to=Order.Status.PAID, actor=user, message=f"Paid by card •••• {last4}")
+    # Take what was bought out of the cart; anything added meanwhile stays.
+    for variant_id, quantity in OrderLine.objects.filter(order__in=orders).values_list(
+        "variant_id", "quantity"
+    ):
+        CartLine.objects.filter(cart=cart, variant_id=variant_id, quantity__lte=quantity).delete()
+        CartLine.objects.filter(cart=cart, variant_id=variant_id).update(quantity=F("quantity") - quantity)
+
+    from .tasks import order_email_task, order_fulfil_task
+
+    for order in orders:
+        order_email_task.delay_on_commit(order.pk, "confirmation")
+        order_fulfil_task.delay_on_commit(order.pk)
+
+
+def checkout_complete(
+    *,
+    user,
+    cart: Cart,
+    checkout_key: uuid.UUID,
+    email: str,
+    address: dict,
+    card_number: str,
+    shipping: dict[int, int] | None = None,
+    save_address: bool = True,
+) -> list[Order]:
+    """Place the cart as one paid order per shop (see the module docstring). Idempotent on the key."""
+    existing = _orders_for_checkout(user=user, checkout_key=checkout_key)
+    if not existing:
+        try:
+            orders = _orders_create(
+                user=user,
+                cart=cart,
+                checkout_key=checkout_key,
+                email=email,
+                address=address,
+                shipping=shipping or {},
+            )
+        except IntegrityError:
+            # A concurrent submit with the same key won the race: return its outcome.
+            existing = _orders_for_checkout(user=user, checkout_key=checkout_key)
+            if not existing:
+                raise
+    if existing:
+        if any(o.status == Order.Status.CANCELLED and o.cancel_reason == DECLINED_REASON for o in existing):
+            raise PaymentDeclined("This payment was declined. Please try again.")
+        return existing
+
+    gateway = get_gateway()
+    authorisations: dict[int, tuple[str, str]] = {}
+    for order in orders:
+        result = gateway.authorize(
+            amount=order.total,
+            currency=order.currency,
+            card_number=card_number,
+            idempotency_key=f"{checkout_key}:{order.pk}",
+        )
+        if not result.ok:
+            for reference, _last4 in authorisations.values():
+                gateway.void(reference=reference)
+            _orders_payment_failed(
+                orders=orders, message=result.message, card_last4=result.card_last4, gateway=gateway.name
+            )
+            logger.info("checkout %s declined: %s", checkout_key, result.message)
+            raise PaymentDeclined(result.message or "Your card was declined.")
+        authorisations[order.pk] = (result.reference, result.card_last4)
+    for order in orders:
+        gateway.capture(reference=authorisations[order.pk][0], amount=order.total)
+    _orders_paid(user=user, orders=orders, cart=cart, authorisations=authorisations, gateway=gateway.name)
+    if save_address:
+        address_save(user=user, data=address)
+    logger.info("checkout %s placed orders %s", checkout_key, [o.number for o in orders])
+    return orders

@@ -1,0 +1,263 @@
+"""After payment: packing (with show bundling), shipping, delivery, cancellation and refunds.
+
+Every action locks the order row, checks the move through orders.lifecycle, writes its effect on
+stock in the same transaction, and sends e-mails after commit. Gateway calls (refunds) happen with
+no lock held: the refund is reserved first, then sent, then confirmed or rolled back.
+"""
+
+import logging
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from catalog.stock import stock_adjust, stock_ship
+
+from .exceptions import IllegalTransition, RefundError
+from .lifecycle import NOT_YET_SHIPPED, order_event_add, order_lock, order_transition
+from .models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
+from .payments import get_gateway
+from .reservations import stock_release_to_waitlist_or_sale
+
+logger = logging.getLogger(__name__)
+S = Order.Status
+
+
+def _lines(order_ids) -> list[tuple[int, int]]:
+    return list(
+        OrderLine.objects.filter(order_id__in=list(order_ids), variant__isnull=False).values_list(
+            "variant_id", "quantity"
+        )
+    )
+
+
+def _email_on_commit(order_id: int, kind: str) -> None:
+    from .tasks import order_email_task
+
+    order_email_task.delay_on_commit(order_id, kind)
+
+
+def _packing_slip(shipment: Shipment) -> str:
+    orders = list(shipment.orders.select_related("shop").prefetch_related("lines").order_by("id"))
+    return render_to_string("orders/packing_slip.txt", {"shipment": shipment, "orders": orders})
+
+
+def order_fulfil(*, order_id: int) -> bool:
+    """The fulfilment job: pack a paid order into its shipment and print the packing slip.
+
+    Orders a shopper bought from one shop during one show share one open shipment. Idempotent:
+    an order that is not `paid` any more is left alone, so a redelivered job does nothing.
+    """
+    with transaction.atomic():
+        order = order_lock(order_id=order_id)
+        if order.status != S.PAID:
+            return False
+        shipment = None
+        if order.show_id is not None:
+            shipment = (
+                Shipment.objects.select_for_update()
+                .filter(
+                    user_id=order.user_id,
+                    shop_id=order.shop_id,
+                    show_id=order.show_id,
+                    status=Shipment.Status.PACKING,
+                )
+                .first()
+            )
+        if shipment is None:
+            shipment = Shipment.objects.create(
+                user_id=order.user_id, shop_id=order.shop_id, show_id=order.show_id
+            )
+        if settings.LIVEMARKET_FULFILMENT_TEST_PAUSE:
+            time.sleep(settings.LIVEMARKET_FULFILMENT_TEST_PAUSE)
+        order_transition(
+            order=order,
+            to=S.FULFILLING,
+            actor_label="system",
+            message=f"Packing in shipment {shipment.pk}",
+            shipment=shipment,
+        )
+        Shipment.objects.filter(pk=shipment.pk).update(packing_slip=_packing_slip(shipment))
+    logger.info("order %s packed into shipment %s", order.number, shipment.pk)
+    return True
+
+
+def order_ship(*, order: Order, actor, carrier: str, tracking_number: str) -> Shipment:
+    """Ship the order's parcel (every order bundled in it) with a tracking number."""
+    tracking_number = tracking_number.strip()
+    if not tracking_number:
+        raise IllegalTransition("A tracking number is needed to mark an order shipped.")
+    if order.status == S.PAID:
+        order_fulfil(order_id=order.pk)  # not packed yet: pack it now
+    with transaction.atomic():
+        order = order_lock(order_id=order.pk)
+        if order.status != S.FULFILLING or order.shipment_id is None:
+            raise IllegalTransition(
+                f"Order {order.number} is {order.get_status_display().lower()}; it cannot be shipped."
+            )
+        shipment = Shipment.objects.select_for_update().get(pk=order.shipment_id)
+        bundled = list(
+            Order.objects.select_for_update(of=("self",))
+            .filter(shipment=shipment, status=S.FULFILLING)
+            .order_by("pk")
+        )
+        stock_ship(lines=_lines(o.pk for o in bundled))
+        for each in bundled:
+            order_transition(
+                order=each, to=S.SHIPPED, actor=actor, message=f"{carrier} {tracking_number}".strip()
+            )
+            _email_on_commit(each.pk, "shipped")
+        Shipment.objects.filter(pk=shipment.pk).update(
+            status=Shipment.Status.SHIPPED,
+            carrier=carrier[:60],
+            tracking_number=tracking_number[:80],
+            shipped_at=timezone.now(),
+        )
+        shipment.refresh_from_db()
+    return shipment
+
+
+@transaction.atomic
+def order_mark_delivered(*, order: Order, actor) -> Order:
+    order = order_lock(order_id=order.pk)
+    order_transition(order=order, to=S.DELIVERED, actor=actor)
+    if (
+        order.shipment_id
+        and not Order.objects.filter(shipment_id=order.shipment_id, status=S.SHIPPED).exists()
+    ):
+        Shipment.objects.filter(pk=order.shipment_id).update(status=Shipment.Status.DELIVERED)
+    return order
+
+
+def _return_stock(order: Order) -> None:
+    """Unshipped units go back to the waitlist or open sale; shipped ones come back on hand."""
+    lines = _lines([order.pk])
+    if order.status in NOT_YET_SHIPPED:
+        stock_release_to_waitlist_or_sale(lines=lines)
+    else:
+        for variant_id, quantity in sorted(lines):
+            stock_adjust(variant_id=variant_id, delta=quantity)
+
+
+def _reserve_refund(*, order: Order, amount: Decimal, actor, reason: str) -> Refund | None:
+    """Inside the order's lock: book the refund before calling the gateway, so two refunds can't
+    both pass the 'not more than was paid' check."""
+    remaining = order.total - order.refunded_total
+    if amount <= 0 or amount > remaining:
+        raise RefundError(f"Refund must be more than 0 and at most {remaining} {order.currency}.")
+    payment = order.payments.filter(status=Payment.Status.CAPTURED).order_by("-created_at").first()
+    if payment is None:
+        return None
+    Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total + amount)
+    order.refunded_total += amount
+    return Refund.objects.create(
+        order=order, payment=payment, amount=amount, reason=reason[:200], actor=actor
+    )
+
+
+def _send_refund(refund: Refund) -> None:
+    """Call the gateway with no lock held; undo the booking if it refuses."""
+    result = get_gateway().refund(reference=refund.payment.reference, amount=refund.amount)
+    with transaction.atomic():
+        order = order_lock(order_id=refund.order_id)
+        if result.ok:
+            Refund.objects.filter(pk=refund.pk).update(reference=result.reference)
+            Payment.objects.filter(pk=refund.payment_id).update(
+                refunded_amount=F("refunded_amount") + refund.amount
+            )
+            order_event_add(
+                order=order,
+                kind=OrderEvent.Kind.REFUND,
+                actor=refund.actor,
+                message=f"Refunded {refund.amount} {order.currency}",
+            )
+            return
+        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") - refund.amount)
+        Refund.objects.filter(pk=refund.pk).delete()
+        raise RefundError(result.message or "The payment provider refused the refund.")
+
+
+def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
+    """Cancel before shipping: stock returns, and a paid order is refunded in full."""
+    with transaction.atomic():
+        order = order_lock(order_id=order.pk)
+        if order.status not in NOT_YET_SHIPPED:
+            raise IllegalTransition(f"Order {order.number} has shipped; ask for a refund instead.")
+        was_paid = order.status != S.PENDING_PAYMENT
+        _return_stock(order)
+        order_transition(order=order, to=S.CANCELLED, actor=actor, message=reason, cancel_reason=reason[:200])
+        refund = (
+            _reserve_refund(
+                order=order,
+                amount=order.total - order.refunded_total,
+                actor=actor,
+                reason=reason or "Cancelled",
+            )
+            if was_paid and order.total > order.refunded_total
+            else None
+        )
+        _email_on_commit(order.pk, "cancelled")
+    if refund is not None:
+        _send_refund(refund)
+    return order
+
+
+def order_refund(*, order: Order, actor, amount: Decimal | None = None, reason: str = "") -> Order:
+    """Refund all or part of a paid order. A full refund ends the order and returns its stock."""
+    with transaction.atomic():
+        order = order_lock(order_id=order.pk)
+        if order.status in (S.PENDING_PAYMENT, S.CANCELLED, S.REFUNDED):
+            raise IllegalTransition(
+                f"Order {order.number} is {order.get_status_display().lower()}; nothing to refund."
+            )
+        amount = order.total - order.refunded_total if amount is None else Decimal(amount)
+        refund = _reserve_refund(order=order, amount=amount, actor=actor, reason=reason)
+        if refund is None:
+            raise RefundError("This order has no captured payment to refund.")
+        if order.refunded_total == order.total:
+            _return_stock(order)
+            order_transition(order=order, to=S.REFUNDED, actor=actor, message=reason)
+        _email_on_commit(order.pk, "refunded")
+    _send_refund(refund)
+    order.refresh_from_db()
+    return order
+
+
+def orders_expire_unpaid(*, older_than_minutes: int | None = None) -> int:
+    """Cancel orders still awaiting payment after the set time, freeing their stock."""
+    minutes = (
+        older_than_minutes if older_than_minutes is not None else settings.LIVEMARKET_UNPAID_ORDER_MINUTES
+    )
+    cutoff = timezone.now() - timedelta(minutes=minutes)
+    expired = 0
+    for order_id in Order.objects.filter(status=S.PENDING_PAYMENT, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            order = (
+                Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=order_id).first()
+            )
+            if order is None or order.status != S.PENDING_PAYMENT:
+                continue
+            _return_stock(order)
+            order_transition(
+                order=order,
+                to=S.CANCELLED,
+                actor_label="system",
+                message="Not paid in time",
+                cancel_reason="Not paid in time",
+            )
+            expired += 1
+    return expired
+
+
+def orders_redrive_stuck(*, older_than_minutes: int = 10) -> list[int]:
+    """Paid orders whose fulfilment job never ran (lost, crashed): run it again."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    stuck = list(Order.objects.filter(status=S.PAID, paid_at__lt=cutoff).values_list("pk", flat=True))
+    return [order_id for order_id in stuck if order_fulfil(order_id=order_id)]
