@@ -53,6 +53,34 @@ class CheckoutForm(forms.ModelForm):
             raise forms.ValidationError("Enter a valid card number.")
         return digits
 
+    def __init__(self, *args, shipping_methods: dict | None = None, shops: dict | None = None, **kwargs):
+        """`shipping_methods`: shop id -> that shop's active methods; one choice per shop in the cart."""
+        super().__init__(*args, **kwargs)
+        self.shipping_field_names = []
+        for shop_id, methods in sorted((shipping_methods or {}).items()):
+            if not methods:
+                continue
+            name = f"shipping_{shop_id}"
+            shop = (shops or {}).get(shop_id) or methods[0].shop
+            self.fields[name] = forms.TypedChoiceField(
+                label=f"Shipping from {shop.name}",
+                coerce=int,
+                choices=[
+                    (m.pk, f"{m.name} — {m.price} {shop.currency} ({m.min_days}–{m.max_days} days)")
+                    for m in methods
+                ],
+                initial=methods[0].pk,
+                widget=forms.RadioSelect,
+            )
+            self.shipping_field_names.append(name)
+
+    @property
+    def shipping_fields(self):
+        return [self[name] for name in self.shipping_field_names]
+
+    def shipping_choices(self) -> dict[int, int]:
+        return {int(name.split("_", 1)[1]): self.cleaned_data[name] for name in self.shipping_field_names}
+
     @staticmethod
     def new_key() -> uuid.UUID:
         return uuid.uuid4()

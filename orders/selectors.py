@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from catalog.models import ProductImage
 
-from .models import Address, Cart, CartLine, Order
+from .models import Address, Cart, CartLine, Order, Reservation
 
 
 @dataclass
@@ -97,3 +98,12 @@ def order_get_for_user(*, user, number: str) -> Order:
 
 def addresses_for_user(*, user) -> list[Address]:
     return list(Address.objects.filter(user=user)[:5])
+
+
+def reservations_active_for_user(*, user) -> list[Reservation]:
+    """The shopper's live holds, soonest to expire first, for the checkout countdown."""
+    return list(
+        Reservation.objects.filter(user=user, status=Reservation.Status.ACTIVE, expires_at__gt=timezone.now())
+        .select_related("variant__product")
+        .order_by("expires_at")
+    )

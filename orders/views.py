@@ -13,7 +13,13 @@ from . import selectors
 from .cart_session import current_cart
 from .exceptions import CartError, EmptyCart, PaymentDeclined, VariantUnavailable
 from .forms import AddToCartForm, CartLineForm, CheckoutForm
-from .services import cart_add, cart_line_remove, cart_line_set_quantity, checkout_complete
+from .services import (
+    cart_add,
+    cart_line_remove,
+    cart_line_set_quantity,
+    checkout_complete,
+    shipping_methods_for,
+)
 
 
 def _stock_message(exc: InsufficientStock) -> str:
@@ -99,9 +105,11 @@ def checkout(request):
     cart = current_cart(request, create=True)
     cart_view = selectors.cart_view(cart=cart)
     saved = selectors.addresses_for_user(user=request.user)
+    shops = {group.shop.pk: group.shop for group in cart_view.groups}
+    form_kwargs = {"shipping_methods": shipping_methods_for(shop_ids=shops), "shops": shops}
     status = 200
     if request.method == "POST":
-        form = CheckoutForm(request.POST)
+        form = CheckoutForm(request.POST, **form_kwargs)
         if form.is_valid():
             key = form.cleaned_data["checkout_key"]
             try:
@@ -112,6 +120,7 @@ def checkout(request):
                     email=form.cleaned_data["email"],
                     address=form.address_data(),
                     card_number=form.cleaned_data["card_number"],
+                    shipping=form.shipping_choices(),
                     save_address=form.cleaned_data["save_address"],
                 )
             except PaymentDeclined as exc:
@@ -140,8 +149,13 @@ def checkout(request):
         initial = {"checkout_key": CheckoutForm.new_key(), "email": request.user.email, "save_address": True}
         if saved:
             initial.update({f: getattr(saved[0], f) for f in CheckoutForm.Meta.fields})
-        form = CheckoutForm(initial=initial)
-    context = {"form": form, "cart_view": selectors.cart_view(cart=cart), "saved_addresses": saved}
+        form = CheckoutForm(initial=initial, **form_kwargs)
+    context = {
+        "form": form,
+        "cart_view": selectors.cart_view(cart=cart),
+        "saved_addresses": saved,
+        "holds": selectors.reservations_active_for_user(user=request.user),
+    }
     return render(request, "orders/checkout.html", context, status=status)
 
 

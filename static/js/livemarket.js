@@ -178,7 +178,25 @@
     }
   });
 
+  // <time data-countdown="ISO"> ticks down as m:ss; at zero it says the hold has lapsed.
+  function setupCountdowns(root) {
+    var nodes = Array.prototype.slice.call(root.querySelectorAll("[data-countdown]"));
+    if (!nodes.length) return;
+    function tick() {
+      var now = Date.now();
+      nodes.forEach(function (node) {
+        var left = Math.max(0, Math.round((Date.parse(node.getAttribute("data-countdown")) - now) / 1000));
+        node.textContent = left > 0
+          ? Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0")
+          : "0:00 (the hold has lapsed)";
+      });
+    }
+    tick();
+    window.setInterval(tick, 1000);
+  }
+
   function init() {
+    setupCountdowns(document);
     scheduleAutohide(document);
     localizeTimes(document);
     setupVariants(document);
@@ -188,5 +206,5 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 
-  window.Livemarket = { dismiss: dismiss, localizeTimes: localizeTimes };
+  window.Livemarket = { dismiss: dismiss, localizeTimes: localizeTimes, setupCountdowns: setupCountdowns };
 })();
