@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .payments import views as payment_views
 
 urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),
@@ -9,6 +10,7 @@ urlpatterns = [
     path("cart/lines/<int:line_id>/remove/", views.cart_line_delete, name="cart_line_delete"),
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/complete/<uuid:key>/", views.checkout_done, name="checkout_done"),
+    path("payments/webhooks/<slug:gateway>/", payment_views.payment_webhook, name="payment_webhook"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
 ]

@@ -124,7 +124,17 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Unacknowledged (acks_late) tasks of a worker that died are redelivered after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-reservations": {
+        "task": "orders.tasks.release_expired_reservations_task",
+        "schedule": 15.0,
+    },
+    "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
+    "redrive-stuck-fulfilment": {"task": "orders.tasks.redrive_stuck_fulfilment_task", "schedule": 300.0},
+}
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "shops.User"

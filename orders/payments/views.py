@@ -1,0 +1,29 @@
+"""The gateways' webhook endpoint: verify, then hand to the service. Never a 500 for bad input."""
+
+import logging
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from ..exceptions import InvalidWebhook
+from . import get_gateway
+from .webhooks import payment_webhook_handle
+
+logger = logging.getLogger(__name__)
+MAX_BODY = 256 * 1024
+
+
+@csrf_exempt  # authenticated by the provider's signature instead
+@require_POST
+def payment_webhook(request, gateway: str):
+    provider = get_gateway(gateway)  # 404 for an unknown gateway
+    if len(request.body) > MAX_BODY:
+        return JsonResponse({"code": "too_large", "message": "Body too large."}, status=413)
+    try:
+        event = provider.parse_webhook(body=request.body, headers=request.headers)
+    except InvalidWebhook as exc:
+        logger.warning("rejected %s webhook: %s", gateway, exc)
+        return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=400)
+    result = payment_webhook_handle(gateway=gateway, event=event)
+    return JsonResponse({"received": event.id, "result": result})
