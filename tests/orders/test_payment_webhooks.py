@@ -52,7 +52,7 @@ def test_signed_payment_succeeded_marks_the_order_paid_once(
     order = Order.objects.get(pk=pending_order.pk)
     assert order.status in (Order.Status.PAID, Order.Status.FULFILLING)
     assert (
-        OrderEvent.objects.filter(order=order, to_status="paid", from_status="pending_payment").count() == 1
+        OrderEvent.objects.filter(order=order, to_status="paid", actor_label="gateway").count() == 1
     )
     assert PaymentWebhookEvent.objects.filter(event_id="evt_1").count() == 1
 
