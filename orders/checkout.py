@@ -23,7 +23,7 @@ from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
 from .lifecycle import order_event_add, order_transition
 from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Reservation, ShippingMethod
 from .payments import get_gateway
-from .reservations import reservations_active_for, stock_release_to_waitlist_or_sale
+from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
 from .services import ADDRESS_FIELDS, address_save
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def _orders_create(
     surplus = [(v, held[v] - q) for v, q in wanted.items() if held[v] > q]
     if surplus:
         stock_release_to_waitlist_or_sale(lines=surplus)
+    stock_changed_announce(wanted)
 
     by_shop: dict[int, list[CartLine]] = defaultdict(list)
     for line in lines:

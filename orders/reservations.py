@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_HOLD_QUANTITY = 5
 
 
-def _announce_stock(variant_ids) -> None:
+def stock_changed_announce(variant_ids) -> None:
     ids = sorted(set(variant_ids))
     if ids:
         transaction.on_commit(lambda: stock_changed.send(sender=Reservation, variant_ids=ids))
@@ -74,7 +74,7 @@ def reservation_create(
         expires_at=timezone.now() + timedelta(minutes=settings.LIVEMARKET_RESERVATION_MINUTES),
     )
     _cart_line_ensure(user=user, variant_id=variant_id, quantity=quantity, show_id=show_id)
-    _announce_stock([variant_id])
+    stock_changed_announce([variant_id])
     return reservation
 
 
@@ -139,7 +139,7 @@ def stock_release_to_waitlist_or_sale(*, lines: list[tuple[int, int]]) -> None:
     stock_deallocate(lines=lines)
     for variant_id in sorted({v for v, _ in lines}):
         _waitlist_offer(variant_id=variant_id)
-    _announce_stock(v for v, _ in lines)
+    stock_changed_announce(v for v, _ in lines)
 
 
 def reservations_release_expired(*, batch_size: int = 200) -> int:

@@ -37,6 +37,12 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4404)
             return
         await self.channel_layer.group_add(self.group, self.channel_name)
+        user = self.scope.get("user")
+        self.user_group = (
+            events.user_group_name(user.pk) if user is not None and user.is_authenticated else None
+        )
+        if self.user_group:
+            await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         count = await presence.presence_touch(self.show_id, self.channel_name)
         await self.send_json(state["status"])
@@ -52,6 +58,8 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if not hasattr(self, "group"):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.user_group:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
         count = await presence.presence_leave(self.show_id, self.channel_name)
         await self.channel_layer.group_send(
             self.group, {"type": "room.event", "payload": {"type": "viewers", "count": count}}

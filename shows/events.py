@@ -54,9 +54,26 @@ def pinned_payload(product) -> dict:
 def broadcast_on_commit(show_id: int, payload: dict) -> None:
     """Publish once per event, after the row it describes is committed."""
 
-    def send():
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group_name(show_id), {"type": "room.event", "payload": payload})
+    transaction.on_commit(lambda: send_now(group_name(show_id), payload))
 
-    transaction.on_commit(send)
+
+def user_group_name(user_id: int) -> str:
+    """Every socket of one logged-in user, across shows and processes (for personal notices)."""
+    return f"user_{user_id}"
+
+
+def stock_payload(product) -> dict:
+    """Units left on a pinned product, per variant, after a purchase, hold or release."""
+    return {
+        "type": "stock",
+        "product_id": product.pk,
+        "available": max(product.units_available or 0, 0),
+        "variants": [{"id": v.pk, "available": max(v.stock.available, 0)} for v in product.variants.all()],
+    }
+
+
+def send_now(group: str, payload: dict) -> None:
+    """Publish from sync code that already runs after commit."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload})

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from catalog.models import Variant
 from catalog.selectors import products_storefront
 from shops.models import Shop
 
@@ -67,3 +68,16 @@ def chat_recent(*, show_id: int, limit: int | None = None) -> list[ChatMessage]:
         .order_by("-created_at", "-id")[:limit]
     )
     return list(reversed(messages))
+
+
+def show_sells_variant(*, show: Show, variant_id: int) -> bool:
+    """Whether a variant can be bought in this show: its product is in the show's shop."""
+    return Variant.objects.filter(pk=variant_id, shop_id=show.shop_id).exists()
+
+
+def live_shows_pinning_variants(*, variant_ids) -> list[Show]:
+    return list(
+        Show.objects.filter(status=Show.Status.LIVE, pinned_product__variants__id__in=list(variant_ids))
+        .distinct()
+        .only("pk", "pinned_product_id")
+    )

@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("shows/<int:show_id>/", views.show_detail, name="show_detail"),
+    path("shows/<int:show_id>/buy/", views.show_buy, name="show_buy"),
+    path("shows/<int:show_id>/waitlist/", views.show_waitlist_join, name="show_waitlist_join"),
     path("shops/<slug:shop_slug>/", views.shop_detail, name="shop_detail"),
     path("shops/<slug:shop_slug>/products/<slug:product_slug>/", views.product_detail, name="product_detail"),
 ]

@@ -3,9 +3,18 @@
 They live here because shows sit on top of the dependency chain (shops <- catalog <- orders <- shows).
 """
 
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from catalog.selectors import product_get_storefront, products_featured, products_for_shop
+from catalog.exceptions import InsufficientStock
+from catalog.selectors import product_get_storefront, products_featured, products_for_shop, variants_for_cart
+from orders.exceptions import ReservationError, VariantUnavailable
+from orders.services import reservation_create, waitlist_join
 from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed, user_is_shop_staff
 
 from . import selectors
@@ -61,3 +70,66 @@ def show_detail(request, show_id: int):
         "is_host": is_host,
     }
     return render(request, "shows/show_detail.html", context)
+
+
+def _show_variant_or_404(*, show, variant_id) -> int:
+    """The variant must belong to the show's shop; anything else is not found."""
+    try:
+        variant_id = int(variant_id)
+    except (TypeError, ValueError):
+        raise Http404("No such product") from None
+    if variant_id not in variants_for_cart(variant_ids=[variant_id]) or not selectors.show_sells_variant(
+        show=show, variant_id=variant_id
+    ):
+        raise Http404("No such product")
+    return variant_id
+
+
+def _htmx_or_redirect(request, *, status: int, to: str):
+    if request.htmx:
+        return render(request, "partials/_messages.html", {"oob": True}, status=status)
+    if status >= 400:
+        return render(request, "partials/_refusal.html", {"back": to}, status=status)
+    return redirect(to)
+
+
+@login_required
+@require_POST
+def show_buy(request, show_id: int):
+    """Buy now: hold the unit for a few minutes and go straight to checkout."""
+    show = selectors.show_get_public(show_id=show_id)
+    variant_id = _show_variant_or_404(show=show, variant_id=request.POST.get("variant_id"))
+    if not show.is_live:
+        messages.error(request, "Buy now opens when the show is live.")
+        return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+    try:
+        reservation_create(user=request.user, variant_id=variant_id, quantity=1, show_id=show.pk)
+    except InsufficientStock:
+        messages.error(request, "Sold out! Join the waitlist and we'll hold the next free unit for you.")
+        return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+    except (ReservationError, VariantUnavailable) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+    minutes = settings.LIVEMARKET_RESERVATION_MINUTES
+    messages.success(request, f"It's yours for {minutes} minutes: check out to keep it.")
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("checkout")
+        return response
+    return redirect("checkout")
+
+
+@login_required
+@require_POST
+def show_waitlist_join(request, show_id: int):
+    show = selectors.show_get_public(show_id=show_id)
+    variant_id = _show_variant_or_404(show=show, variant_id=request.POST.get("variant_id"))
+    try:
+        waitlist_join(user=request.user, variant_id=variant_id, show_id=show.pk)
+    except (ReservationError, VariantUnavailable) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+    messages.success(
+        request, "You're on the waitlist: if a unit frees up, it's held for you and we'll tell you."
+    )
+    return _htmx_or_redirect(request, status=200, to=show.get_absolute_url())

@@ -19,7 +19,8 @@
     isHost: room.dataset.isHost === "true",
     loggedIn: room.dataset.loggedIn === "true",
     loginUrl: room.dataset.loginUrl,
-    cartAddUrl: room.dataset.cartAddUrl,
+    buyUrl: room.dataset.buyUrl,
+    waitlistUrl: room.dataset.waitlistUrl,
     next: room.dataset.next,
   };
 
@@ -229,7 +230,22 @@
   }
 
   // --- pinned product -----------------------------------------------------------------------
-  function renderPinned(product) {
+  var lastPinned = null;
+
+  // A `stock` event: units left changed (a sale, a hold, a release) on the pinned product.
+  function updateStock(data) {
+    if (!lastPinned || lastPinned.id !== data.product_id) return;
+    var byId = {};
+    (data.variants || []).forEach(function (v) { byId[v.id] = v.available; });
+    lastPinned.available = data.available;
+    (lastPinned.variants || []).forEach(function (v) {
+      if (byId[v.id] !== undefined) v.available = byId[v.id];
+    });
+    renderPinned(lastPinned, { quiet: true });
+  }
+
+  function renderPinned(product, options) {
+    lastPinned = product;
     var box = els.pinned;
     if (!box) return;
     markLineup(product ? product.id : null);
@@ -269,56 +285,61 @@
     else if (available <= 10) meta.appendChild(el("span", "stock-note", available + " left"));
     info.appendChild(meta);
 
-    var form = el("form", "pinned__form");
-    form.method = "post";
-    form.action = cfg.cartAddUrl;
-    form.setAttribute("hx-post", cfg.cartAddUrl);
-    form.setAttribute("hx-target", "#cart-badge");
-    form.setAttribute("hx-swap", "outerHTML");
-    [["csrfmiddlewaretoken", csrfToken()], ["next", cfg.next], ["quantity", "1"]].forEach(function (pair) {
-      var hidden = el("input");
-      hidden.type = "hidden";
-      hidden.name = pair[0];
-      hidden.value = pair[1];
-      form.appendChild(hidden);
-    });
     var variants = Array.isArray(product.variants) ? product.variants : [];
     var inStock = variants.filter(function (v) { return v.available > 0; });
-    if (variants.length > 1) {
-      var label = el("label", "visually-hidden", "Option");
-      label.htmlFor = "pinned-variant";
-      var select = el("select");
-      select.id = "pinned-variant";
-      select.name = "variant_id";
-      variants.forEach(function (v) {
-        var option = el("option", null, v.name + (v.available > 0 ? "" : " (sold out)"));
-        option.value = v.id;
-        option.disabled = !(v.available > 0);
-        select.appendChild(option);
-      });
-      if (inStock.length) select.value = String(inStock[0].id);
-      form.appendChild(label);
-      form.appendChild(select);
-      form.classList.add("pinned__form--options");
-    } else if (variants.length === 1) {
-      var only = el("input");
-      only.type = "hidden";
-      only.name = "variant_id";
-      only.value = variants[0].id;
-      form.appendChild(only);
+    var form = el("form", "pinned__form");
+    form.method = "post";
+    function hidden(name, value) {
+      var input = el("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      form.appendChild(input);
     }
-    var buy = el("button", "btn btn-sm", inStock.length ? "Buy" : "Sold out");
-    buy.type = "submit";
-    if (inStock.length) buy.classList.add("btn-primary");
-    else buy.disabled = true;
-    form.appendChild(buy);
+    hidden("csrfmiddlewaretoken", csrfToken());
+    if (inStock.length) {
+      // Buy now: a plain POST that holds the unit and lands on checkout.
+      form.action = cfg.buyUrl;
+      if (variants.length > 1) {
+        var label = el("label", "visually-hidden", "Option");
+        label.htmlFor = "pinned-variant";
+        var select = el("select");
+        select.id = "pinned-variant";
+        select.name = "variant_id";
+        variants.forEach(function (v) {
+          var option = el("option", null, v.name + (v.available > 0 ? "" : " (sold out)"));
+          option.value = v.id;
+          option.disabled = !(v.available > 0);
+          select.appendChild(option);
+        });
+        select.value = String(inStock[0].id);
+        form.appendChild(label);
+        form.appendChild(select);
+        form.classList.add("pinned__form--options");
+      } else {
+        hidden("variant_id", inStock[0].id);
+      }
+      var buy = el("button", "btn btn-primary btn-sm", "Buy now");
+      buy.type = "submit";
+      form.appendChild(buy);
+    } else if (variants.length) {
+      form.action = cfg.waitlistUrl;
+      form.setAttribute("hx-post", cfg.waitlistUrl);
+      form.setAttribute("hx-swap", "none");
+      hidden("variant_id", variants[0].id);
+      var wait = el("button", "btn btn-secondary btn-sm", "Join waitlist");
+      wait.type = "submit";
+      form.appendChild(wait);
+    }
 
     box.replaceChildren(media, info, form);
     box.hidden = false;
-    // Restart the pop-in animation so a new pin is noticed.
-    box.style.animation = "none";
-    void box.offsetWidth;
-    box.style.animation = "";
+    if (!(options && options.quiet)) {
+      // Restart the pop-in animation so a new pin is noticed.
+      box.style.animation = "none";
+      void box.offsetWidth;
+      box.style.animation = "";
+    }
     if (window.htmx) window.htmx.process(box);
   }
 
@@ -347,7 +368,9 @@
       case "viewers": setViewers(data.count); break;
       case "reaction": floatReaction(data.kind); break;
       case "error": toast(data.message || "Something went wrong."); break;
-      default: break; // stock, deal, bid, lot, moderation: not shown on this page yet
+      case "stock": updateStock(data); break;
+      case "waitlist": toast(data.message || "A unit is held for you: check out now."); break;
+      default: break; // deal, bid, lot, moderation: not shown on this page yet
     }
   }
 

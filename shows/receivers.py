@@ -1,0 +1,35 @@
+"""Show rooms hear about stock and waitlist offers from orders (which cannot call up into shows).
+Receivers only read and broadcast; they never write."""
+
+import logging
+
+from django.dispatch import receiver
+
+from orders.signals import stock_changed, waitlist_offered
+
+from . import events, selectors
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(stock_changed)
+def broadcast_stock(sender, variant_ids, **kwargs):
+    for show in selectors.live_shows_pinning_variants(variant_ids=variant_ids):
+        product = selectors.show_pinned_product(show=show)
+        if product is not None:
+            events.send_now(events.group_name(show.pk), events.stock_payload(product))
+
+
+@receiver(waitlist_offered)
+def notify_waitlist_offer(sender, entry_id, user_id, variant_id, show_id, expires_at, **kwargs):
+    events.send_now(
+        events.user_group_name(user_id),
+        {
+            "type": "waitlist",
+            "variant_id": variant_id,
+            "show_id": show_id,
+            "expires_at": expires_at,
+            "message": "A unit freed up and it's held for you: check out before the timer runs out.",
+            "checkout_url": "/checkout/",
+        },
+    )

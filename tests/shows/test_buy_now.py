@@ -1,0 +1,97 @@
+"""Buy now in a live show holds the unit and goes to checkout; sold out offers the waitlist."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connections
+from django.utils import timezone
+
+from catalog.models import Stock
+from catalog.stock import stock_set_on_hand
+from orders.models import CartLine, Reservation, WaitlistEntry
+from shows.events import group_name
+from shows.services import show_create, show_go_live, show_pin_product
+from tests.catalog.factories import VariantFactory
+
+
+@pytest.fixture
+def live_show(shop, variant, merchant):
+    show = show_go_live(
+        show=show_create(
+            shop=shop, title="Crates", scheduled_start=timezone.now(), products=[variant.product]
+        )
+    )
+    return show_pin_product(show=show, user=merchant, product_id=variant.product_id)
+
+
+@pytest.mark.django_db
+def test_buy_now_holds_a_unit_and_lands_on_checkout(client, shopper, live_show, variant):
+    client.force_login(shopper)
+    response = client.post(f"/shows/{live_show.pk}/buy/", {"variant_id": variant.pk})
+    assert response.status_code == 302 and response["Location"] == "/checkout/"
+    hold = Reservation.objects.get(user=shopper)
+    assert (hold.variant_id, hold.quantity, hold.show_id, hold.status) == (
+        variant.pk,
+        1,
+        live_show.pk,
+        "active",
+    )
+    assert Stock.objects.get(variant=variant).allocated == 1
+    assert CartLine.objects.get(cart__user=shopper).show_id == live_show.pk
+    checkout = client.get("/checkout/").content.decode()
+    assert "held for you" in checkout and "data-countdown" in checkout
+
+
+@pytest.mark.django_db
+def test_buy_now_when_sold_out_says_so_with_409(client, shopper, live_show, variant):
+    stock_set_on_hand(variant_id=variant.pk, on_hand=0)
+    client.force_login(shopper)
+    response = client.post(f"/shows/{live_show.pk}/buy/", {"variant_id": variant.pk})
+    assert response.status_code == 409
+    assert "Join the waitlist" in response.content.decode()
+    joined = client.post(f"/shows/{live_show.pk}/waitlist/", {"variant_id": variant.pk})
+    assert joined.status_code == 302
+    assert WaitlistEntry.objects.get(user=shopper).status == "waiting"
+
+
+@pytest.mark.django_db
+def test_buy_now_refuses_other_shops_products_and_bad_input(client, shopper, live_show, other_variant):
+    client.force_login(shopper)
+    assert client.post(f"/shows/{live_show.pk}/buy/", {"variant_id": other_variant.pk}).status_code == 404
+    assert client.post(f"/shows/{live_show.pk}/buy/", {"variant_id": "abc"}).status_code == 404
+    assert client.get(f"/shows/{live_show.pk}/buy/").status_code == 405
+    client.logout()
+    assert client.post(f"/shows/{live_show.pk}/buy/", {"variant_id": 1})["Location"].startswith(
+        "/accounts/login/"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_sale_broadcasts_units_left_to_the_room(client, shopper, live_show, variant):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(group_name(live_show.pk), channel)
+    try:
+        await sync_to_async(client.force_login)(shopper)
+        await sync_to_async(client.post)(f"/shows/{live_show.pk}/buy/", {"variant_id": variant.pk})
+        event = await asyncio.wait_for(layer.receive(channel), timeout=5)
+        while event["payload"]["type"] != "stock":
+            event = await asyncio.wait_for(layer.receive(channel), timeout=5)
+    finally:
+        await layer.group_discard(group_name(live_show.pk), channel)
+        await sync_to_async(connections.close_all)()
+    payload = event["payload"]
+    assert payload["product_id"] == variant.product_id
+    assert payload["available"] == 4
+    assert payload["variants"] == [{"id": variant.pk, "available": 4}]
+
+
+@pytest.mark.django_db
+def test_show_page_offers_buy_now_or_waitlist(client, shopper, live_show, variant, shop):
+    client.force_login(shopper)
+    assert "Buy now" in client.get(f"/shows/{live_show.pk}/").content.decode()
+    stock_set_on_hand(variant_id=variant.pk, on_hand=0)
+    VariantFactory(product=variant.product, on_hand=0)
+    assert "Join waitlist" in client.get(f"/shows/{live_show.pk}/").content.decode()
