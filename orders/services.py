@@ -7,6 +7,7 @@ own, re-exported below so callers import every order service from one place.
 
 import logging
 import uuid
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from catalog.selectors import variants_for_cart
 
 from .exceptions import InsufficientStock, VariantUnavailable
-from .models import Address, Cart, CartLine
+from .models import Address, Cart, CartLine, ShippingMethod
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,17 @@ def cart_merge(*, user, token: uuid.UUID | None) -> Cart:
     return user_cart
 
 
+# --- Shipping methods ------------------------------------------------------------------------
+
+
+def shipping_method_create(
+    *, shop, name: str, price: Decimal, min_days: int = 2, max_days: int = 5, position: int = 0
+) -> ShippingMethod:
+    return ShippingMethod.objects.create(
+        shop=shop, name=name, price=Decimal(price), min_days=min_days, max_days=max_days, position=position
+    )
+
+
 # --- Addresses -------------------------------------------------------------------------------
 
 ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
@@ -164,6 +176,7 @@ __all__ = [
     "reservation_create",
     "reservation_release",
     "reservations_release_expired",
+    "shipping_method_create",
     "shipping_methods_for",
     "waitlist_join",
     "waitlist_leave",

@@ -1,5 +1,7 @@
 """Writes for users, shops, memberships and follows."""
 
+from decimal import Decimal
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import File
@@ -79,6 +81,15 @@ def shop_create(*, owner: User, name: str, slug: str, currency: str = "USD", des
 def shop_set_status(*, shop: Shop, status: str) -> Shop:
     Shop.objects.filter(pk=shop.pk).update(status=status)
     shop.status = status
+    return shop
+
+
+def shop_set_show_shipping_cap(*, shop: Shop, cap: Decimal | None) -> Shop:
+    """The most a shopper pays for shipping on everything bought from the shop in one show."""
+    if cap is not None and cap < 0:
+        raise ValueError("the cap cannot be negative")
+    Shop.objects.filter(pk=shop.pk).update(show_shipping_cap=cap)
+    shop.show_shipping_cap = cap
     return shop
 
 

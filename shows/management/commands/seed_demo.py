@@ -8,6 +8,7 @@ import io
 import textwrap
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
@@ -18,8 +19,16 @@ from PIL import Image, ImageDraw, ImageFont
 
 from catalog.models import Category, Product, Variant
 from catalog.services import category_get_or_create, product_create, product_image_add, variant_create
+from orders.services import shipping_method_create, shipping_methods_for
 from shops.models import Shop, User
-from shops.services import shop_create, shop_follow, shop_set_logo, user_create, user_email_verified_ensure
+from shops.services import (
+    shop_create,
+    shop_follow,
+    shop_set_logo,
+    shop_set_show_shipping_cap,
+    user_create,
+    user_email_verified_ensure,
+)
 from shows import demo_data
 from shows.models import Show
 from shows.services import chat_post, show_create, show_go_live, show_pin_product
@@ -145,6 +154,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._seed_accounts()
             shops = self._seed_shops(users)
+            self._seed_shipping(shops)
             products = self._seed_catalog(shops)
             self._seed_shows(shops, users, products)
             for slug in ("vinyl-vault", "sneaker-sanctum"):
@@ -214,6 +224,20 @@ class Command(BaseCommand):
     def _category(self, path: tuple[str, str]) -> Category:
         parent = category_get_or_create(name=path[0])
         return category_get_or_create(name=path[1], parent=parent)
+
+    def _seed_shipping(self, shops: dict[str, Shop]) -> None:
+        """Two methods per shop; within one show a shopper pays standard shipping once."""
+        for shop in shops.values():
+            if shipping_methods_for(shop_ids=[shop.pk]).get(shop.pk):
+                continue
+            standard = shipping_method_create(
+                shop=shop, name="Standard", price=Decimal("4.90"), min_days=3, max_days=6
+            )
+            shipping_method_create(
+                shop=shop, name="Express", price=Decimal("12.00"), min_days=1, max_days=2, position=1
+            )
+            shop_set_show_shipping_cap(shop=shop, cap=standard.price)
+            self.created["shipping methods"] += 2
 
     def _seed_catalog(self, shops: dict[str, Shop]) -> dict[tuple[str, str], Product]:
         """Returns every demo product keyed by (shop slug, product code)."""
