@@ -1,12 +1,15 @@
-"""The live show room: one websocket per viewer, one group `show_<id>` per show."""
+"""The live show room socket. Room events arrive through the per-process hub (shows/hub.py);
+personal notices through the channel layer group `user_<id>`. Every ORM call is a selector or service
+under database_sync_to_async, and every action is checked on the server."""
 
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import events, presence, selectors, services
+from . import events, selectors, services
 from .exceptions import ShowError
+from .hub import RoomUnavailable, apublish, hub
 
 logger = logging.getLogger(__name__)
 
@@ -23,47 +26,34 @@ def _load_state(show_id: int):
     return show, {"status": events.status_payload(show), "pinned": pinned, "chat": chat}
 
 
-@database_sync_to_async
-def _reload_show(show_id: int):
-    return selectors.show_get(show_id=show_id)
-
-
 class ShowConsumer(AsyncJsonWebsocketConsumer):
+    user_group = None
+    joined = False
+
     async def connect(self):
         self.show_id = int(self.scope["url_route"]["kwargs"]["show_id"])
-        self.group = events.group_name(self.show_id)
         show, state = await _load_state(self.show_id)
         if show is None:
             await self.close(code=4404)
             return
-        await self.channel_layer.group_add(self.group, self.channel_name)
         user = self.scope.get("user")
-        self.user_group = (
-            events.user_group_name(user.pk) if user is not None and user.is_authenticated else None
-        )
-        if self.user_group:
+        if user is not None and user.is_authenticated:
+            self.user_group = events.user_group_name(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
-        count = await presence.presence_touch(self.show_id, self.channel_name)
+        count = await hub().join(self.show_id, self)
+        self.joined = True
         await self.send_json(state["status"])
         await self.send_json(state["pinned"])
         await self.send_json({"type": "viewers", "count": count})
         for message in state["chat"]:
             await self.send_json(message)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "payload": {"type": "viewers", "count": count}}
-        )
 
     async def disconnect(self, code):
-        if not hasattr(self, "group"):
-            return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.joined:
+            await hub().leave(self.show_id, self)
         if self.user_group:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
-        count = await presence.presence_leave(self.show_id, self.channel_name)
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "payload": {"type": "viewers", "count": count}}
-        )
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action") if isinstance(content, dict) else None
@@ -71,11 +61,12 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_action", "Unknown action.")
             return
-        await presence.presence_touch(self.show_id, self.channel_name)
         try:
             await handler(content)
         except ShowError as exc:
             await self.send_error(exc.code, exc.message)
+        except RoomUnavailable as exc:
+            await self.send_error("unavailable", str(exc))
 
     async def send_error(self, code: str, message: str):
         await self.send_json({"type": "error", "code": code, "message": message})
@@ -99,13 +90,11 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if not self.scope["user"].is_authenticated:
             await self.send_error("forbidden", "Log in to react.")
             return
-        await self.channel_layer.group_send(
-            self.group, {"type": "room.event", "payload": {"type": "reaction", "kind": kind}}
-        )
+        await apublish(self.show_id, {"type": "reaction", "kind": kind, "count": 1})
 
     async def action_pin(self, content):
         product_id = content.get("product_id")
-        if product_id is not None and not isinstance(product_id, int):
+        if product_id is not None and (not isinstance(product_id, int) or isinstance(product_id, bool)):
             await self.send_error("invalid", "product_id must be a number.")
             return
         await database_sync_to_async(self._host_call)(services.show_pin_product, product_id=product_id)
@@ -121,4 +110,5 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         service(show=show, user=self.scope["user"], **kwargs)
 
     async def room_event(self, event):
+        """A personal notice from the channel layer (user group)."""
         await self.send_json(event["payload"])

@@ -1,8 +1,14 @@
 """The JSON shapes the room sends (see shared/CONTRACT.md), and broadcasting them after commit."""
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from . import hub
+
+logger = logging.getLogger(__name__)
 
 
 def group_name(show_id: int) -> str:
@@ -52,9 +58,19 @@ def pinned_payload(product) -> dict:
 
 
 def broadcast_on_commit(show_id: int, payload: dict) -> None:
-    """Publish once per event, after the row it describes is committed."""
+    """Publish once per event to the room, after the row it describes is committed."""
 
-    transaction.on_commit(lambda: send_now(group_name(show_id), payload))
+    def send():
+        try:
+            hub.publish(show_id, payload)
+        except hub.RoomUnavailable:
+            logger.warning(
+                "room %s: could not broadcast %s (saved; clients catch up on reconnect)",
+                show_id,
+                payload.get("type"),
+            )
+
+    transaction.on_commit(send)
 
 
 def user_group_name(user_id: int) -> str:
@@ -72,8 +88,8 @@ def stock_payload(product) -> dict:
     }
 
 
-def send_now(group: str, payload: dict) -> None:
-    """Publish from sync code that already runs after commit."""
+def send_to_user(user_id: int, payload: dict) -> None:
+    """A personal notice to every socket of one user (rare: goes through the channel layer)."""
     layer = get_channel_layer()
     if layer is not None:
-        async_to_sync(layer.group_send)(group, {"type": "room.event", "payload": payload})
+        async_to_sync(layer.group_send)(user_group_name(user_id), {"type": "room.event", "payload": payload})

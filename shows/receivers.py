@@ -7,7 +7,7 @@ from django.dispatch import receiver
 
 from orders.signals import stock_changed, waitlist_offered
 
-from . import events, selectors
+from . import events, hub, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -17,13 +17,16 @@ def broadcast_stock(sender, variant_ids, **kwargs):
     for show in selectors.live_shows_pinning_variants(variant_ids=variant_ids):
         product = selectors.show_pinned_product(show=show)
         if product is not None:
-            events.send_now(events.group_name(show.pk), events.stock_payload(product))
+            try:
+                hub.publish(show.pk, events.stock_payload(product))
+            except hub.RoomUnavailable:
+                logger.warning("show %s: stock update not broadcast", show.pk)
 
 
 @receiver(waitlist_offered)
 def notify_waitlist_offer(sender, entry_id, user_id, variant_id, show_id, expires_at, **kwargs):
-    events.send_now(
-        events.user_group_name(user_id),
+    events.send_to_user(
+        user_id,
         {
             "type": "waitlist",
             "variant_id": variant_id,

@@ -1,6 +1,8 @@
 """Shared fixtures. Tests run on PostgreSQL and Redis (config.settings.test)."""
 
 import pytest
+import redis
+from django.conf import settings
 
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.shops.factories import ShopFactory, UserFactory
@@ -51,3 +53,14 @@ def variant(shop):
 def other_variant(other_shop):
     product = ProductFactory(shop=other_shop, title="Runner Pro")
     return VariantFactory(product=product, sku="RP-42", name="EU 42", price="120.00", on_hand=3)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_room_state():
+    """Ids restart with every test database: forget presence left in Redis by an earlier test."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(f"{prefix}:presence:*", count=500))
+    if keys:
+        client.delete(*keys)
+    client.close()

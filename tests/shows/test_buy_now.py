@@ -1,19 +1,16 @@
 """Buy now in a live show holds the unit and goes to checkout; sold out offers the waitlist."""
 
-import asyncio
-
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from django.db import connections
 from django.utils import timezone
 
 from catalog.models import Stock
 from catalog.stock import stock_set_on_hand
 from orders.models import CartLine, Reservation, WaitlistEntry
-from shows.events import group_name
 from shows.services import show_create, show_go_live, show_pin_product
 from tests.catalog.factories import VariantFactory
+from tests.shows.test_consumer_room import _connect, _receive_until
 
 
 @pytest.fixture
@@ -70,19 +67,14 @@ def test_buy_now_refuses_other_shops_products_and_bad_input(client, shopper, liv
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_sale_broadcasts_units_left_to_the_room(client, shopper, live_show, variant):
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    await layer.group_add(group_name(live_show.pk), channel)
+    viewer = await _connect(live_show)
     try:
         await sync_to_async(client.force_login)(shopper)
         await sync_to_async(client.post)(f"/shows/{live_show.pk}/buy/", {"variant_id": variant.pk})
-        event = await asyncio.wait_for(layer.receive(channel), timeout=5)
-        while event["payload"]["type"] != "stock":
-            event = await asyncio.wait_for(layer.receive(channel), timeout=5)
+        payload = await _receive_until(viewer, "stock")
     finally:
-        await layer.group_discard(group_name(live_show.pk), channel)
+        await viewer.disconnect()
         await sync_to_async(connections.close_all)()
-    payload = event["payload"]
     assert payload["product_id"] == variant.product_id
     assert payload["available"] == 4
     assert payload["variants"] == [{"id": variant.pk, "available": 4}]
