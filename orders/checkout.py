@@ -21,7 +21,17 @@ from catalog.stock import stock_allocate
 
 from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
 from .lifecycle import order_event_add, order_transition
-from .models import Cart, CartLine, Order, OrderEvent, OrderLine, Payment, Reservation, ShippingMethod
+from .models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Payment,
+    Reservation,
+    ShippingMethod,
+    WaitlistEntry,
+)
 from .payments import get_gateway
 from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
 from .services import ADDRESS_FIELDS, address_save
@@ -54,6 +64,25 @@ def _shipping_for(*, user, shop, method: ShippingMethod | None, show_id: int | N
         or ZERO
     )
     return max(ZERO, min(price, cap - already))
+
+
+def _price_groups(*, line: CartLine, variant, holds: list[Reservation]) -> list[tuple[Decimal, int]]:
+    """Split a cart line by price: units held at a show price (a flash deal) first, the rest at the
+    variant's price."""
+    groups: dict[Decimal, int] = defaultdict(int)
+    left = line.quantity
+    priced = sorted(
+        (h for h in holds if h.variant_id == line.variant_id and h.unit_price is not None),
+        key=lambda h: h.unit_price,
+    )
+    for hold in priced:
+        take = min(left, hold.quantity)
+        if take:
+            groups[hold.unit_price] += take
+            left -= take
+    if left:
+        groups[variant.price] += left
+    return sorted(groups.items())
 
 
 def _orders_for_checkout(*, user, checkout_key: uuid.UUID) -> list[Order]:
@@ -96,17 +125,18 @@ def _orders_create(
         order_lines = []
         for line in by_shop[shop_id]:
             variant = variants[line.variant_id]
-            order_lines.append(
-                OrderLine(
-                    variant=variant,
-                    product_title=variant.product.title,
-                    variant_name=variant.name,
-                    sku=variant.sku,
-                    unit_price=variant.price,
-                    quantity=line.quantity,
-                    line_total=variant.price * line.quantity,
+            for unit_price, quantity in _price_groups(line=line, variant=variant, holds=holds):
+                order_lines.append(
+                    OrderLine(
+                        variant=variant,
+                        product_title=variant.product.title,
+                        variant_name=variant.name,
+                        sku=variant.sku,
+                        unit_price=unit_price,
+                        quantity=quantity,
+                        line_total=unit_price * quantity,
+                    )
                 )
-            )
         subtotal = sum((ol.line_total for ol in order_lines), ZERO)
         shipping_total = _shipping_for(user=user, shop=shop, method=method, show_id=show_id)
         order = Order.objects.create(
@@ -126,9 +156,11 @@ def _orders_create(
             order_line.order = order
         OrderLine.objects.bulk_create(order_lines)
         shop_variants = {line.variant_id for line in by_shop[shop_id]}
-        Reservation.objects.filter(pk__in=[h.pk for h in holds if h.variant_id in shop_variants]).update(
-            status=Reservation.Status.CONVERTED, order=order
-        )
+        converted = [h.pk for h in holds if h.variant_id in shop_variants]
+        Reservation.objects.filter(pk__in=converted).update(status=Reservation.Status.CONVERTED, order=order)
+        WaitlistEntry.objects.filter(
+            reservation_id__in=converted, status=WaitlistEntry.Status.OFFERED
+        ).update(status=WaitlistEntry.Status.CLAIMED)
         order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message="Order placed", actor=user)
         orders.append(order)
     return orders
@@ -145,6 +177,9 @@ def _orders_payment_failed(*, orders: list[Order], message: str, card_last4: str
     Reservation.objects.filter(pk__in=[h.pk for h in holds]).update(
         status=Reservation.Status.ACTIVE, order=None
     )
+    WaitlistEntry.objects.filter(
+        reservation_id__in=[h.pk for h in holds], status=WaitlistEntry.Status.CLAIMED
+    ).update(status=WaitlistEntry.Status.OFFERED)
     release = []
     for variant_id, quantity in OrderLine.objects.filter(order_id__in=order_ids).values_list(
         "variant_id", "quantity"
@@ -234,7 +269,12 @@ def checkout_complete(
     if existing:
         if any(o.status == Order.Status.CANCELLED and o.cancel_reason == DECLINED_REASON for o in existing):
             raise PaymentDeclined("This payment was declined. Please try again.")
-        return existing
+        if not all(o.status == Order.Status.PENDING_PAYMENT for o in existing):
+            return existing
+        # An earlier attempt placed the orders but never finished paying (a crash, a gateway
+        # time-out): carry on from the payment step; the gateway's idempotency keys prevent a
+        # second charge.
+        orders = existing
 
     gateway = get_gateway()
     authorisations: dict[int, tuple[str, str]] = {}

@@ -176,16 +176,30 @@ def _send_refund(refund: Refund) -> None:
                 actor=refund.actor,
                 message=f"Refunded {refund.amount} {order.currency}",
             )
+            if order.status != S.CANCELLED:  # a cancellation e-mail already speaks of its refund
+                # Only now, with the provider's word, is the shopper told.
+                from .tasks import order_email_task
+
+                order_email_task.delay_on_commit(order.pk, "refunded", f"refund-{refund.pk}")
             return
         Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") - refund.amount)
         Refund.objects.filter(pk=refund.pk).delete()
-        raise RefundError(result.message or "The payment provider refused the refund.")
+        order_event_add(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            actor_label="gateway",
+            message=f"Refund of {refund.amount} {order.currency} refused by the provider: needs attention",
+        )
+    # Raised outside the transaction, so the undo above stays committed.
+    raise RefundError(result.message or "The payment provider refused the refund.")
 
 
 def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     """Cancel before shipping: stock returns, and a paid order is refunded in full."""
     with transaction.atomic():
         order = order_lock(order_id=order.pk)
+        if order.status in (S.CANCELLED, S.REFUNDED):
+            raise IllegalTransition(f"Order {order.number} is already {order.get_status_display().lower()}.")
         if order.status not in NOT_YET_SHIPPED:
             raise IllegalTransition(f"Order {order.number} has shipped; ask for a refund instead.")
         was_paid = order.status != S.PENDING_PAYMENT
@@ -220,9 +234,10 @@ def order_refund(*, order: Order, actor, amount: Decimal | None = None, reason: 
         if refund is None:
             raise RefundError("This order has no captured payment to refund.")
         if order.refunded_total == order.total:
+            # Booked in full under the lock, so a racing cancel or refund sees the end state. Should
+            # the provider then refuse, _send_refund records that it needs attention.
             _return_stock(order)
             order_transition(order=order, to=S.REFUNDED, actor=actor, message=reason)
-        _email_on_commit(order.pk, "refunded")
     _send_refund(refund)
     order.refresh_from_db()
     return order

@@ -194,7 +194,7 @@ class Order(AddressFields):
 
     @property
     def can_be_cancelled_by_shopper(self) -> bool:
-        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAID)
+        return self.status in (self.Status.PENDING_PAYMENT, self.Status.PAID, self.Status.FULFILLING)
 
 
 class OrderEvent(models.Model):
@@ -324,6 +324,8 @@ class Reservation(models.Model):
     expires_at = models.DateTimeField()
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     from_waitlist = models.BooleanField(default=False)
+    # A show price (a flash deal) the held units are sold at; empty means the variant's price.
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

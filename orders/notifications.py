@@ -22,11 +22,12 @@ SUBJECTS = {
 }
 
 
-def order_email_send(*, order_id: int, kind: str) -> bool:
-    """Send one kind of e-mail for an order, once: a retried task finds the event and stops."""
+def order_email_send(*, order_id: int, kind: str, dedupe_key: str | None = None) -> bool:
+    """Send one kind of e-mail for an order, once per `dedupe_key` (default: the kind): a retried
+    task finds the event and stops."""
     if kind not in SUBJECTS:
         raise ValueError(f"unknown e-mail kind {kind!r}")
-    marker = f"E-mail sent: {kind}"
+    marker = f"E-mail sent: {dedupe_key or kind}"
     with transaction.atomic():
         order = order_lock(order_id=order_id)
         if (

@@ -8,6 +8,7 @@ Lock order everywhere: reservation rows, then stock rows, then waitlist rows.
 
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -46,34 +47,56 @@ def _cart_line_ensure(*, user, variant_id: int, quantity: int, show_id: int | No
 
 @transaction.atomic
 def reservation_create(
-    *, user, variant_id: int, quantity: int = 1, show_id: int | None = None
+    *,
+    user,
+    variant_id: int,
+    quantity: int = 1,
+    show_id: int | None = None,
+    unit_price: Decimal | None = None,
 ) -> Reservation:
     """Buy now: hold `quantity` units for a few minutes and put them in the cart.
 
-    One hold per shopper and variant: asking again returns the existing hold instead of stacking.
+    One plain hold per shopper and variant: asking again returns the existing hold instead of
+    stacking. A hold at a show price (`unit_price`, a flash deal) is always a hold of its own; the
+    caller limits how many a buyer may take.
     """
     if not 1 <= quantity <= MAX_HOLD_QUANTITY:
         raise ReservationError(f"You can hold between 1 and {MAX_HOLD_QUANTITY} units.")
     if variant_id not in variants_for_cart(variant_ids=[variant_id]):
         raise VariantUnavailable("This product is not available.")
-    existing = (
-        Reservation.objects.select_for_update()
-        .filter(
-            user=user, variant_id=variant_id, status=Reservation.Status.ACTIVE, expires_at__gt=timezone.now()
+    # Serialise one shopper's holds (a double-clicked "buy now" must not hold two units).
+    cart, _ = Cart.objects.get_or_create(user=user)
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
+    if unit_price is None:
+        existing = (
+            Reservation.objects.select_for_update()
+            .filter(
+                user=user,
+                variant_id=variant_id,
+                status=Reservation.Status.ACTIVE,
+                unit_price__isnull=True,
+                expires_at__gt=timezone.now(),
+            )
+            .first()
         )
-        .first()
-    )
-    if existing is not None:
-        return existing
+        if existing is not None:
+            return existing
     stock_allocate(lines=[(variant_id, quantity)])
     reservation = Reservation.objects.create(
         user=user,
         variant_id=variant_id,
         quantity=quantity,
         show_id=show_id,
+        unit_price=unit_price,
         expires_at=timezone.now() + timedelta(minutes=settings.LIVEMARKET_RESERVATION_MINUTES),
     )
-    _cart_line_ensure(user=user, variant_id=variant_id, quantity=quantity, show_id=show_id)
+    held = Reservation.objects.filter(user=user, variant_id=variant_id, status=Reservation.Status.ACTIVE)
+    _cart_line_ensure(
+        user=user,
+        variant_id=variant_id,
+        quantity=sum(held.values_list("quantity", flat=True)),
+        show_id=show_id,
+    )
     stock_changed_announce([variant_id])
     return reservation
 
@@ -176,7 +199,9 @@ def reservation_release(*, user, reservation_id: int) -> None:
     if reservation is None:
         return
     Reservation.objects.filter(pk=reservation.pk).update(status=Reservation.Status.RELEASED)
-    WaitlistEntry.objects.filter(reservation_id=reservation.pk).update(status=WaitlistEntry.Status.LAPSED)
+    WaitlistEntry.objects.filter(reservation_id=reservation.pk, status=WaitlistEntry.Status.OFFERED).update(
+        status=WaitlistEntry.Status.LAPSED
+    )
     stock_release_to_waitlist_or_sale(lines=[(reservation.variant_id, reservation.quantity)])
 
 

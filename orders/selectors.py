@@ -87,8 +87,8 @@ def order_get_for_user(*, user, number: str) -> Order:
     """The shopper's own order, or 404 (another shopper's order does not exist for them)."""
     order = (
         Order.objects.filter(user=user, number=number)
-        .select_related("shop")
-        .prefetch_related("lines", "payments")
+        .select_related("shop", "shipment")
+        .prefetch_related("lines", "payments", "events", "refunds")
         .first()
     )
     if order is None:

@@ -10,8 +10,8 @@ RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_backoff_max"
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50, **RETRY)
-def order_email_task(order_id: int, kind: str) -> bool:
-    return notifications.order_email_send(order_id=order_id, kind=kind)
+def order_email_task(order_id: int, kind: str, dedupe_key: str | None = None) -> bool:
+    return notifications.order_email_send(order_id=order_id, kind=kind, dedupe_key=dedupe_key)
 
 
 @shared_task(acks_late=True, time_limit=60, soft_time_limit=50, **RETRY)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("payments/webhooks/<slug:gateway>/", payment_views.payment_webhook, name="payment_webhook"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
+    path("orders/<str:number>/cancel/", views.order_cancel_view, name="order_cancel"),
 ]

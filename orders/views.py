@@ -11,13 +11,21 @@ from catalog.exceptions import InsufficientStock
 
 from . import selectors
 from .cart_session import current_cart
-from .exceptions import CartError, EmptyCart, PaymentDeclined, VariantUnavailable
+from .exceptions import (
+    CartError,
+    EmptyCart,
+    IllegalTransition,
+    OrderError,
+    PaymentDeclined,
+    VariantUnavailable,
+)
 from .forms import AddToCartForm, CartLineForm, CheckoutForm
 from .services import (
     cart_add,
     cart_line_remove,
     cart_line_set_quantity,
     checkout_complete,
+    order_cancel,
     shipping_methods_for,
 )
 
@@ -178,3 +186,38 @@ def order_list(request):
 def order_detail(request, number: str):
     order = selectors.order_get_for_user(user=request.user, number=number)
     return render(request, "orders/order_detail.html", {"order": order})
+
+
+@login_required
+@require_POST
+def order_cancel_view(request, number: str):
+    """The shopper cancels their own order before it ships (a paid one is refunded in full)."""
+    order = selectors.order_get_for_user(user=request.user, number=number)
+    try:
+        cancelled = order_cancel(order=order, actor=request.user, reason="Cancelled by shopper")
+    except IllegalTransition:
+        order.refresh_from_db(fields=["status"])
+        if order.status in (order.Status.CANCELLED, order.Status.REFUNDED):
+            messages.error(request, f"This order is already {order.get_status_display().lower()}.")
+        else:
+            messages.error(
+                request,
+                "This order has already shipped, so it can't be cancelled any more. "
+                "Contact the shop if you want to send it back.",
+            )
+        response = order_detail(request, number)
+        response.status_code = 409
+        return response
+    except OrderError as exc:
+        # The order is cancelled, but the payment provider refused the refund.
+        messages.error(request, f"Your order was cancelled, but the refund did not go through: {exc.message}")
+        return redirect(order)
+    if cancelled.refunded_total:
+        messages.success(
+            request,
+            f"Your order was cancelled. {cancelled.refunded_total} {cancelled.currency} "
+            "is on its way back to your card.",
+        )
+    else:
+        messages.success(request, "Your order was cancelled.")
+    return redirect(order)

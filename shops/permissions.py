@@ -1,6 +1,6 @@
-"""Which Django permissions a merchant gets, granted through one group so nobody hand-configures them."""
-
-MERCHANT_GROUP_NAME = "Merchants"
+"""Which Django permissions a merchant gets. They are granted by shops.backends.ShopMemberPermissions
+to anyone with a shop membership, so they never need hand-configuring and a new model's permissions
+reach every existing merchant as soon as it is listed here."""
 
 # (app_label, model, actions): what shop staff may do in the admin. Rows are still scoped per shop
 # by the admin's queryset filters; these only open the doors.
@@ -14,6 +14,20 @@ MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("catalog", "category", ("view",)),
     ("orders", "order", ("view", "change")),
     ("orders", "orderline", ("view",)),
+    ("orders", "orderevent", ("view",)),
+    ("orders", "payment", ("view",)),
+    ("orders", "refund", ("view",)),
+    ("orders", "shipment", ("view",)),
+    ("orders", "shippingmethod", ("add", "change", "delete", "view")),
+    ("orders", "reservation", ("view",)),
+    ("orders", "waitlistentry", ("view",)),
     ("shows", "show", ("add", "change", "delete", "view")),
     ("shows", "chatmessage", ("view", "change", "delete")),
 ]
+
+
+MERCHANT_PERMISSION_NAMES: frozenset[str] = frozenset(
+    f"{app_label}.{action}_{model}"
+    for app_label, model, actions in MERCHANT_PERMISSIONS
+    for action in actions
+)

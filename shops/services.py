@@ -3,13 +3,10 @@
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group, Permission
 from django.core.files.base import File
 from django.db import transaction
-from django.db.models import Q
 
 from .models import Follow, Shop, ShopMembership, User
-from .permissions import MERCHANT_GROUP_NAME, MERCHANT_PERMISSIONS
 
 
 def user_create(
@@ -46,17 +43,6 @@ def shop_set_logo(*, shop: Shop, image: File) -> Shop:
     return shop
 
 
-def merchant_group_ensure() -> Group:
-    """Create or refresh the group that carries every merchant's admin permissions."""
-    group, _ = Group.objects.get_or_create(name=MERCHANT_GROUP_NAME)
-    query = Q(pk__in=[])
-    for app_label, model, actions in MERCHANT_PERMISSIONS:
-        codenames = [f"{action}_{model}" for action in actions]
-        query |= Q(content_type__app_label=app_label, content_type__model=model, codename__in=codenames)
-    group.permissions.set(Permission.objects.filter(query))
-    return group
-
-
 @transaction.atomic
 def shop_member_add(*, shop: Shop, user: User, role: str = ShopMembership.Role.STAFF) -> ShopMembership:
     """Make `user` staff of `shop`, with admin access and the merchant permissions."""
@@ -65,9 +51,9 @@ def shop_member_add(*, shop: Shop, user: User, role: str = ShopMembership.Role.S
         membership.role = role
         membership.save(update_fields=["role"])
     if not user.is_staff:
+        # Admin access; what they may do there comes from shops.backends.ShopMemberPermissions.
         user.is_staff = True
         user.save(update_fields=["is_staff"])
-    user.groups.add(merchant_group_ensure())
     return membership
 
 

@@ -10,7 +10,7 @@ class ShowAdmin(ShopScopedModelAdmin):
     list_display = ("title", "shop", "status", "scheduled_start", "started_at")
     list_filter = ("status",)
     search_fields = ("title",)
-    autocomplete_fields = ("products", "pinned_product")
+    autocomplete_fields = ("pinned_product",)
     readonly_fields = ("status", "started_at", "ended_at", "stream_key")
     list_select_related = ("shop",)
 

@@ -30,11 +30,15 @@ class Show(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     playback_url = models.URLField(blank=True, help_text="HLS playback URL (.m3u8) from your media server.")
+    replay_url = models.URLField(blank=True, help_text="HLS or MP4 recording, played back after the show.")
+    peak_viewers = models.PositiveIntegerField(default=0, editable=False)
+    products = models.ManyToManyField(
+        Product, through="LineupItem", blank=True, related_name="shows", help_text="The lineup."
+    )
     stream_key = models.CharField(max_length=64, default=new_stream_key, editable=False)
     pinned_product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="pinned_in_shows"
     )
-    products = models.ManyToManyField(Product, blank=True, related_name="shows", help_text="The lineup.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -56,6 +60,9 @@ class ChatMessage(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=500)
     is_deleted = models.BooleanField(default=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,3 +71,232 @@ class ChatMessage(models.Model):
 
     def __str__(self):
         return self.text[:50]
+
+
+class LineupItem(models.Model):
+    """The products a show presents, in order."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="lineup_items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="lineup_items")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["show", "product"], name="uniq_lineup_product")]
+
+    def __str__(self):
+        return f"{self.position}. {self.product}"
+
+
+class PinEvent(models.Model):
+    """Every pin, with its offset into the show: the replay's product chapters."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="pins")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    pinned_at = models.DateTimeField(auto_now_add=True)
+    offset_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pinned_at", "id"]
+
+    def __str__(self):
+        return f"{self.product} at {self.offset_seconds}s"
+
+
+class ShowRole(models.Model):
+    """Rights in one show for someone outside (or inside) the shop: co-host or moderator."""
+
+    class Role(models.TextChoices):
+        COHOST = "cohost", "Co-host (pin, deals, giveaways, moderation)"
+        MODERATOR = "moderator", "Moderator (moderation only)"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="show_roles")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "user"], name="uniq_show_role")]
+
+    def __str__(self):
+        return f"{self.user} is {self.role} of {self.show}"
+
+
+class ShowMute(models.Model):
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    muted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "user"], name="uniq_show_mute")]
+
+    def __str__(self):
+        return f"{self.user} muted in {self.show}"
+
+
+class ShopBan(models.Model):
+    """Banned from all of a shop's shows: no chat, reactions, bids or buy now there."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "user"], name="uniq_shop_ban")]
+
+    def __str__(self):
+        return f"{self.user} banned from {self.shop}"
+
+
+class BlockedWord(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="blocked_words")
+    word = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [models.UniqueConstraint(fields=["shop", "word"], name="uniq_blocked_word")]
+
+    def __str__(self):
+        return self.word
+
+
+class FlashDeal(models.Model):
+    """A show price on one variant for a few minutes, for a limited number of units."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Running"
+        ENDED = "ended", "Ended"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="deals")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+")
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    units_total = models.PositiveIntegerField()
+    per_buyer_limit = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    starts_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="deal_price_non_negative"),
+            models.CheckConstraint(condition=models.Q(units_total__gte=1), name="deal_units_positive"),
+            models.CheckConstraint(condition=models.Q(per_buyer_limit__gte=1), name="deal_limit_positive"),
+            # One running deal per show at a time.
+            models.UniqueConstraint(
+                fields=["show"], condition=models.Q(status="active"), name="one_active_deal"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.variant} at {self.price} ({self.status})"
+
+
+class DealClaim(models.Model):
+    """Units of a deal held for a buyer. Claims whose hold expired no longer count."""
+
+    deal = models.ForeignKey(FlashDeal, on_delete=models.CASCADE, related_name="claims")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reservation = models.ForeignKey("orders.Reservation", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user} claimed {self.quantity} of deal {self.deal_id}"
+
+
+class Giveaway(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open for entries"
+        DRAWN = "drawn", "Winner drawn"
+        CANCELLED = "cancelled", "Cancelled"
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="giveaways")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.CASCADE, related_name="+")
+    followers_only = models.BooleanField(default=False)
+    opens_at = models.DateTimeField(auto_now_add=True)
+    closes_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    winner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    prize_order_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opens_at"]
+
+    def __str__(self):
+        return f"Giveaway of {self.variant} ({self.status})"
+
+
+class GiveawayEntry(models.Model):
+    giveaway = models.ForeignKey(Giveaway, on_delete=models.CASCADE, related_name="entries")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["giveaway", "user"], name="uniq_giveaway_entry")]
+
+    def __str__(self):
+        return f"{self.user} entered {self.giveaway_id}"
+
+
+class ShowReminder(models.Model):
+    """'Remind me' on a scheduled show."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="show_reminders"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "user"], name="uniq_show_reminder")]
+
+    def __str__(self):
+        return f"remind {self.user} of {self.show}"
+
+
+class ShowNotification(models.Model):
+    """One 'we're live' e-mail per person per show, whatever the number of runs or reasons."""
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["show", "user"], name="uniq_show_notification")]
+
+    def __str__(self):
+        return f"{self.show_id} -> {self.user_id}"
+
+
+class ShowSummary(models.Model):
+    """The seller's numbers for one show, written when it ends."""
+
+    show = models.OneToOneField(Show, on_delete=models.CASCADE, primary_key=True, related_name="summary")
+    peak_viewers = models.PositiveIntegerField(default=0)
+    chat_messages = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+    units_sold = models.PositiveIntegerField(default=0)
+    sales_total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "show summaries"
+
+    def __str__(self):
+        return f"Summary of {self.show}"

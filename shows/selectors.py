@@ -57,7 +57,7 @@ def show_pinned_product(*, show: Show):
 
 
 def show_lineup(*, show: Show) -> list:
-    return list(products_storefront().filter(shows=show).order_by("title"))
+    return list(products_storefront().filter(lineup_items__show=show).order_by("lineup_items__position"))
 
 
 def chat_recent(*, show_id: int, limit: int | None = None) -> list[ChatMessage]:

@@ -11,7 +11,7 @@ from shops.selectors import user_is_shop_staff
 
 from . import events
 from .exceptions import InvalidMessage, NotAllowed, ShopNotActive, ShowNotLive
-from .models import ChatMessage, Show
+from .models import ChatMessage, LineupItem, Show
 from .selectors import show_pinned_product
 
 CHAT_MAX_LENGTH = 500
@@ -35,8 +35,21 @@ def show_create(
             playback_url=playback_url,
         )
         if products:
-            show.products.set(products)
+            LineupItem.objects.bulk_create(
+                LineupItem(show=show, product=product, position=n) for n, product in enumerate(products)
+            )
     return show
+
+
+def lineup_add(*, show: Show, product_id: int) -> LineupItem:
+    """Append a product to the lineup (no-op if it is already there)."""
+    last = (
+        LineupItem.objects.filter(show=show).order_by("-position").values_list("position", flat=True).first()
+    )
+    item, _ = LineupItem.objects.get_or_create(
+        show=show, product_id=product_id, defaults={"position": (last or 0) + 1}
+    )
+    return item
 
 
 def _require_host(*, user, show: Show) -> None:
@@ -89,7 +102,7 @@ def show_pin_product(*, show: Show, user, product_id: int | None) -> Show:
     Show.objects.filter(pk=show.pk).update(pinned_product_id=product_id)
     show.pinned_product_id = product_id
     if product_id is not None:
-        show.products.add(product_id)
+        lineup_add(show=show, product_id=product_id)
     events.broadcast_on_commit(show.pk, events.pinned_payload(show_pinned_product(show=show)))
     return show
 

@@ -51,9 +51,7 @@ def test_signed_payment_succeeded_marks_the_order_paid_once(
     assert second.status_code == 200 and second.json()["result"].startswith("duplicate")
     order = Order.objects.get(pk=pending_order.pk)
     assert order.status in (Order.Status.PAID, Order.Status.FULFILLING)
-    assert (
-        OrderEvent.objects.filter(order=order, to_status="paid", actor_label="gateway").count() == 1
-    )
+    assert OrderEvent.objects.filter(order=order, to_status="paid", actor_label="gateway").count() == 1
     assert PaymentWebhookEvent.objects.filter(event_id="evt_1").count() == 1
 
 

@@ -62,7 +62,11 @@ def test_shopper_signs_up_browses_buys_and_sees_the_order(
     confirmation = client.get(placed["Location"]).content.decode()
     order = Order.objects.get()
     assert order.number in confirmation
-    assert (order.status, order.country, str(order.total)) == ("fulfilling", "US", "63.00")  # paid, then packed on commit
+    assert (order.status, order.country, str(order.total)) == (
+        "fulfilling",
+        "US",
+        "63.00",
+    )  # paid, then packed on commit
     assert Stock.objects.get(variant=variant).available == 3
 
     my_orders = client.get("/orders/").content.decode()

@@ -6,6 +6,7 @@ A new shop-owned model registered without ShopScopedAdminMixin fails
 
 import io
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.contrib import admin
@@ -15,7 +16,15 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.services import product_image_add
-from orders.services import cart_add, cart_get_or_create, checkout_complete
+from orders.models import ShippingMethod
+from orders.services import (
+    cart_add,
+    cart_get_or_create,
+    checkout_complete,
+    order_refund,
+    reservation_create,
+    waitlist_join,
+)
 from shops.admin_scoping import ShopScopedAdminMixin
 from shops.models import Shop
 from shops.services import shop_follow
@@ -53,27 +62,36 @@ def _png() -> SimpleUploadedFile:
 
 
 def _populate(shop, owner, buyer):
-    """One of everything a shop owns, made through the services."""
+    """One of everything a shop owns, made through the services (a shipping method has none yet)."""
     product = ProductFactory(shop=shop, title=f"{shop.name} product")
     variant = VariantFactory(product=product, on_hand=5)
+    held = VariantFactory(product=product, on_hand=5)
+    sold_out = VariantFactory(product=product, on_hand=0)
     product_image_add(product=product, image=_png(), alt_text="photo")
+    method = ShippingMethod.objects.create(shop=shop, name="Tracked", price=Decimal("4.00"))
     show = show_go_live(
         show=show_create(
             shop=shop, title=f"{shop.name} show", scheduled_start=timezone.now(), products=[product]
         )
     )
     chat_post(show=show, user=buyer, text=f"hello {shop.name}")
+    # The hold sits in the cart, so this checkout buys it (the reservation becomes "bought").
+    reservation_create(user=buyer, variant_id=held.pk, quantity=1)
+    waitlist_join(user=buyer, variant_id=sold_out.pk)
     cart = cart_get_or_create(user=buyer)
     cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    checkout_complete(
+    (order,) = checkout_complete(
         user=buyer,
         cart=cart,
         checkout_key=uuid.uuid4(),
         email=buyer.email,
         address=ADDRESS,
         card_number="4242424242424242",
+        shipping={shop.pk: method.pk},
     )
+    order_refund(order=order, actor=owner, amount=Decimal("1.00"), reason="Scuffed sleeve")
     shop_follow(user=buyer, shop=shop)
+    # Orders, their events and the parcel (Shipment) appear when the on-commit fulfilment runs.
 
 
 @pytest.fixture
