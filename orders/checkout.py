@@ -301,3 +301,43 @@ def checkout_complete(
         address_save(user=user, data=address)
     logger.info("checkout %s placed orders %s", checkout_key, [o.number for o in orders])
     return orders
+
+
+@transaction.atomic
+def prize_order_place(*, user, variant_id: int, show_id: int | None, address: dict, note: str) -> Order:
+    """A zero-price order for a giveaway winner: one unit, shipping paid by the shop, already paid."""
+    variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
+    if variant is None:
+        raise VariantUnavailable("The prize is no longer available.")
+    stock_allocate(lines=[(variant_id, 1)])
+    order = Order.objects.create(
+        checkout_key=uuid.uuid4(),
+        user=user,
+        shop=variant.shop,
+        show_id=show_id,
+        email=user.email,
+        currency=variant.shop.currency,
+        subtotal=ZERO,
+        shipping_method_name="Prize shipping (paid by the shop)",
+        shipping_total=ZERO,
+        total=ZERO,
+        **{field: address.get(field, "") for field in ADDRESS_FIELDS},
+    )
+    OrderLine.objects.create(
+        order=order,
+        variant=variant,
+        product_title=variant.product.title,
+        variant_name=variant.name,
+        sku=variant.sku,
+        unit_price=ZERO,
+        quantity=1,
+        line_total=ZERO,
+    )
+    order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message=note, actor_label="system")
+    order_transition(order=order, to=Order.Status.PAID, actor_label="system", message="Prize: nothing to pay")
+    stock_changed_announce([variant_id])
+    from .tasks import order_email_task, order_fulfil_task
+
+    order_email_task.delay_on_commit(order.pk, "confirmation")
+    order_fulfil_task.delay_on_commit(order.pk)
+    return order

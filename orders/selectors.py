@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import ProductImage
 
-from .models import Address, Cart, CartLine, Order, Reservation
+from .models import Address, Cart, CartLine, Order, OrderLine, Reservation
 
 
 @dataclass
@@ -107,3 +107,15 @@ def reservations_active_for_user(*, user) -> list[Reservation]:
         .select_related("variant__product")
         .order_by("expires_at")
     )
+
+
+def address_latest(*, user) -> Address | None:
+    return Address.objects.filter(user=user).order_by("-created_at").first()
+
+
+def show_sales(*, show_id: int) -> dict:
+    """Orders, units and sales for one show (cancelled orders left out), for the host and the summary."""
+    orders = Order.objects.filter(show_id=show_id).exclude(status=Order.Status.CANCELLED)
+    totals = orders.aggregate(orders=Count("pk"), sales=Sum("total"))
+    units = OrderLine.objects.filter(order__in=orders).aggregate(units=Sum("quantity"))["units"] or 0
+    return {"orders": totals["orders"] or 0, "units": units, "sales": totals["sales"] or Decimal("0.00")}

@@ -138,7 +138,7 @@ def address_save(*, user, data: dict) -> Address:
 
 
 # --- The rest of the order services, one import surface ----------------------------------------
-from .checkout import checkout_complete, shipping_methods_for  # noqa: E402
+from .checkout import checkout_complete, prize_order_place, shipping_methods_for  # noqa: E402
 from .fulfilment import (  # noqa: E402
     order_cancel,
     order_fulfil,
@@ -170,6 +170,7 @@ __all__ = [
     "order_mark_delivered",
     "order_refund",
     "order_ship",
+    "prize_order_place",
     "orders_expire_unpaid",
     "orders_redrive_stuck",
     "payment_webhook_handle",

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import events, selectors, services
-from .exceptions import ShowError
+from .exceptions import InvalidMessage, ShowError
 from .hub import RoomUnavailable, apublish, hub
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,14 @@ def _load_state(show_id: int):
         return None, None
     pinned = events.pinned_payload(selectors.show_pinned_product(show=show))
     chat = [events.chat_payload(m) for m in selectors.chat_recent(show_id=show_id)]
-    return show, {"status": events.status_payload(show), "pinned": pinned, "chat": chat}
+    deal = services.deal_state(selectors.deal_active(show=show))
+    giveaway = selectors.giveaway_current(show=show)
+    extras = [{"type": "deal", "deal": deal}]
+    if giveaway is not None:
+        extras.append(
+            events.giveaway_payload(giveaway, entries=selectors.giveaway_entry_count(giveaway=giveaway))
+        )
+    return show, {"status": events.status_payload(show), "pinned": pinned, "chat": chat, "extras": extras}
 
 
 class ShowConsumer(AsyncJsonWebsocketConsumer):
@@ -48,6 +55,8 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "viewers", "count": count})
         for message in state["chat"]:
             await self.send_json(message)
+        for extra in state["extras"]:
+            await self.send_json(extra)
 
     async def disconnect(self, code):
         if self.joined:
@@ -76,20 +85,14 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(text, str):
             await self.send_error("invalid", "Chat needs text.")
             return
-        await database_sync_to_async(self._chat)(text)
-
-    def _chat(self, text: str):
-        show = selectors.show_get(show_id=self.show_id)
-        services.chat_post(show=show, user=self.scope["user"], text=text)
+        await database_sync_to_async(self._call)(services.chat_post, text=text)
 
     async def action_react(self, content):
         kind = content.get("kind")
         if kind not in REACTION_KINDS:
             await self.send_error("invalid", "Unknown reaction.")
             return
-        if not self.scope["user"].is_authenticated:
-            await self.send_error("forbidden", "Log in to react.")
-            return
+        await database_sync_to_async(self._call)(services.reaction_check)
         await apublish(self.show_id, {"type": "reaction", "kind": kind, "count": 1})
 
     async def action_pin(self, content):
@@ -97,17 +100,71 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if product_id is not None and (not isinstance(product_id, int) or isinstance(product_id, bool)):
             await self.send_error("invalid", "product_id must be a number.")
             return
-        await database_sync_to_async(self._host_call)(services.show_pin_product, product_id=product_id)
+        await database_sync_to_async(self._call)(services.show_pin_product, product_id=product_id)
 
     async def action_go_live(self, content):
-        await database_sync_to_async(self._host_call)(services.show_go_live)
+        await database_sync_to_async(self._call)(services.show_go_live)
 
     async def action_end(self, content):
-        await database_sync_to_async(self._host_call)(services.show_end)
+        await database_sync_to_async(self._call)(services.show_end)
 
-    def _host_call(self, service, **kwargs):
+    async def action_deal_start(self, content):
+        await database_sync_to_async(self._call)(
+            services.deal_start,
+            variant_id=content.get("variant_id"),
+            price=content.get("price"),
+            units=content.get("units"),
+            per_buyer_limit=content.get("per_buyer_limit", 1),
+            duration_seconds=content.get("duration_seconds", 120),
+        )
+
+    async def action_deal_end(self, content):
+        await database_sync_to_async(self._call)(services.deal_end)
+
+    async def action_moderate(self, content):
+        """`op`: delete (with `message_id`), mute or ban (with `user_id`)."""
+        op = content.get("op")
+        if op == "delete":
+            await database_sync_to_async(self._call)(
+                services.chat_delete, message_id=content.get("message_id")
+            )
+        elif op == "mute":
+            await database_sync_to_async(self._call)(services.viewer_mute, target_id=content.get("user_id"))
+        elif op == "ban":
+            await database_sync_to_async(self._call)(
+                services.viewer_ban, target_id=content.get("user_id"), reason=str(content.get("reason", ""))
+            )
+        else:
+            await self.send_error("invalid", "Moderation needs op: delete, mute or ban.")
+
+    async def action_giveaway_start(self, content):
+        await database_sync_to_async(self._call)(
+            services.giveaway_start,
+            variant_id=content.get("variant_id"),
+            duration_seconds=content.get("duration_seconds", 60),
+            followers_only=bool(content.get("followers_only", False)),
+        )
+
+    async def action_giveaway_enter(self, content):
+        await database_sync_to_async(self._call)(
+            services.giveaway_enter, giveaway_id=content.get("giveaway_id")
+        )
+        await self.send_json({"type": "giveaway_entered", "giveaway_id": content.get("giveaway_id")})
+
+    async def action_giveaway_draw(self, content):
+        await database_sync_to_async(self._draw)(content.get("giveaway_id"))
+
+    def _draw(self, giveaway_id):
         show = selectors.show_get(show_id=self.show_id)
-        service(show=show, user=self.scope["user"], **kwargs)
+        giveaway = selectors.giveaway_current(show=show)
+        if giveaway is None or giveaway.pk != giveaway_id:
+            raise InvalidMessage("No such giveaway in this show.")
+        services.giveaway_draw(giveaway_id=giveaway.pk, user=self.scope["user"])
+
+    def _call(self, service, **kwargs):
+        """Run a service for this show and user; it checks the user's rights itself."""
+        show = selectors.show_get(show_id=self.show_id)
+        return service(show=show, user=self.scope["user"], **kwargs)
 
     async def room_event(self, event):
         """A personal notice from the channel layer (user group)."""

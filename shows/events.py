@@ -93,3 +93,33 @@ def send_to_user(user_id: int, payload: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:
         async_to_sync(layer.group_send)(user_group_name(user_id), {"type": "room.event", "payload": payload})
+
+
+def deal_payload(deal, *, units_left: int) -> dict:
+    return {
+        "id": deal.pk,
+        "variant_id": deal.variant_id,
+        "product_id": deal.variant.product_id,
+        "title": deal.variant.product.title,
+        "price": str(deal.price),
+        "currency": deal.show.shop.currency,
+        "units_total": deal.units_total,
+        "units_left": units_left,
+        "per_buyer_limit": deal.per_buyer_limit,
+        "ends_at": deal.ends_at.isoformat(),
+    }
+
+
+def giveaway_payload(giveaway, *, entries: int) -> dict:
+    return {
+        "type": "giveaway",
+        "giveaway": {
+            "id": giveaway.pk,
+            "title": giveaway.variant.product.title,
+            "status": giveaway.status,
+            "followers_only": giveaway.followers_only,
+            "closes_at": giveaway.closes_at.isoformat(),
+            "entries": entries,
+            "winner": giveaway.winner.public_name if giveaway.winner_id else None,
+        },
+    }

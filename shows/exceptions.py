@@ -23,3 +23,17 @@ class InvalidMessage(ShowError):
 
 class ShopNotActive(ShowError):
     code = "shop_suspended"
+
+
+class RateLimited(ShowError):
+    code = "rate_limited"
+
+
+class DealUnavailable(ShowError):
+    """The deal is over, sold out, or the buyer reached its limit."""
+
+    code = "deal_unavailable"
+
+
+class GiveawayError(ShowError):
+    code = "giveaway"

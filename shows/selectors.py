@@ -8,8 +8,9 @@ from django.utils import timezone
 from catalog.models import Variant
 from catalog.selectors import products_storefront
 from shops.models import Shop
+from shops.selectors import shop_ids_for_user
 
-from .models import ChatMessage, Show
+from .models import ChatMessage, FlashDeal, Giveaway, GiveawayEntry, PinEvent, Show, ShowReminder
 
 
 def _public_shows() -> QuerySet[Show]:
@@ -80,4 +81,54 @@ def live_shows_pinning_variants(*, variant_ids) -> list[Show]:
         Show.objects.filter(status=Show.Status.LIVE, pinned_product__variants__id__in=list(variant_ids))
         .distinct()
         .only("pk", "pinned_product_id")
+    )
+
+
+def deal_active(*, show: Show):
+    return (
+        FlashDeal.objects.filter(show=show, status=FlashDeal.Status.ACTIVE)
+        .select_related("variant__product", "show__shop")
+        .first()
+    )
+
+
+def giveaway_current(*, show: Show):
+    """The open giveaway, else the last one drawn (so late joiners see the winner)."""
+    return (
+        Giveaway.objects.filter(show=show)
+        .exclude(status=Giveaway.Status.CANCELLED)
+        .select_related("variant__product", "winner")
+        .order_by("-opens_at")
+        .first()
+    )
+
+
+def giveaway_entry_count(*, giveaway) -> int:
+    return GiveawayEntry.objects.filter(giveaway=giveaway).count()
+
+
+def show_rights_for(*, user, show: Show) -> frozenset[str]:
+    from .permissions import show_rights
+
+    return show_rights(user=user, show=show)
+
+
+def show_replay_chapters(*, show: Show) -> list:
+    return list(PinEvent.objects.filter(show=show).select_related("product").order_by("offset_seconds", "id"))
+
+
+def show_reminded(*, show: Show, user) -> bool:
+    return user.is_authenticated and ShowReminder.objects.filter(show=show, user=user).exists()
+
+
+def shows_for_host(*, user) -> QuerySet[Show]:
+    return Show.objects.filter(shop_id__in=shop_ids_for_user(user)).select_related("shop")
+
+
+def show_lineup_variants(*, show: Show) -> list:
+    """Every variant of the lineup, with stock, for the host's deal and giveaway pickers."""
+    return list(
+        Variant.objects.filter(product__lineup_items__show=show)
+        .select_related("product", "stock")
+        .order_by("product__lineup_items__position", "position", "pk")
     )

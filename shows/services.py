@@ -1,20 +1,75 @@
-"""Writes for shows and their rooms. Persist first; broadcast after commit."""
+"""Writes for shows and their rooms. Every action checks rights here; persist first, broadcast after commit."""
 
-from datetime import datetime
+import logging
+import re
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
-from catalog.models import Product
-from shops.models import Shop
-from shops.selectors import user_is_shop_staff
+from catalog.exceptions import InsufficientStock
+from catalog.models import Product, Variant
+from orders.exceptions import VariantUnavailable
+from orders.models import Reservation
+from orders.selectors import address_latest, show_sales
+from orders.services import prize_order_place, reservation_create
+from shops.models import Follow, Shop
 
 from . import events
-from .exceptions import InvalidMessage, NotAllowed, ShopNotActive, ShowNotLive
-from .models import ChatMessage, LineupItem, Show
+from .exceptions import (
+    DealUnavailable,
+    GiveawayError,
+    InvalidMessage,
+    NotAllowed,
+    RateLimited,
+    ShopNotActive,
+    ShowNotLive,
+)
+from .models import (
+    BlockedWord,
+    ChatMessage,
+    DealClaim,
+    FlashDeal,
+    Giveaway,
+    GiveawayEntry,
+    LineupItem,
+    PinEvent,
+    ShopBan,
+    Show,
+    ShowMute,
+    ShowReminder,
+    ShowSummary,
+)
+from .permissions import DEAL, GIVEAWAY, HOST, MODERATE, PIN, is_banned, is_muted, show_rights
+from .ratelimit import rate_limit_exceeded
 from .selectors import show_pinned_product
 
+logger = logging.getLogger(__name__)
+
 CHAT_MAX_LENGTH = 500
+DEAL_SECONDS = (10, 3600)
+GIVEAWAY_SECONDS = (10, 3600)
+
+
+def _require(*, user, show: Show, right: str, message: str = "Only the show's host can do that.") -> None:
+    if right not in show_rights(user=user, show=show):
+        raise NotAllowed(message)
+
+
+def _require_live(show: Show, what: str) -> None:
+    if show.status != Show.Status.LIVE:
+        raise ShowNotLive(f"{what} when the show is live.")
+
+
+def _lock(show: Show) -> Show:
+    return Show.objects.select_for_update(of=("self",)).select_related("shop").get(pk=show.pk)
+
+
+# --- Shows and the lineup ----------------------------------------------------------------------
 
 
 def show_create(
@@ -52,18 +107,12 @@ def lineup_add(*, show: Show, product_id: int) -> LineupItem:
     return item
 
 
-def _require_host(*, user, show: Show) -> None:
-    if not (
-        user.is_authenticated and (user.is_superuser or user_is_shop_staff(user=user, shop_id=show.shop_id))
-    ):
-        raise NotAllowed("Only the show's host can do that.")
-
-
 @transaction.atomic
 def show_go_live(*, show: Show, user=None) -> Show:
+    """Start the show (the host, or the stream callback when `user` is None)."""
     if user is not None:
-        _require_host(user=user, show=show)
-    show = Show.objects.select_for_update(of=("self",)).select_related("shop").get(pk=show.pk)
+        _require(user=user, show=show, right=HOST)
+    show = _lock(show)
     if show.shop.status != Shop.Status.ACTIVE:
         raise ShopNotActive("This shop is suspended; its shows cannot go live.")
     if show.status == Show.Status.LIVE:
@@ -73,25 +122,34 @@ def show_go_live(*, show: Show, user=None) -> Show:
     show.status, show.started_at = Show.Status.LIVE, timezone.now()
     show.save(update_fields=["status", "started_at"])
     events.broadcast_on_commit(show.pk, events.status_payload(show))
+    from .tasks import show_live_notify_task
+
+    show_live_notify_task.delay_on_commit(show.pk)
     return show
 
 
 @transaction.atomic
 def show_end(*, show: Show, user=None) -> Show:
     if user is not None:
-        _require_host(user=user, show=show)
-    show = Show.objects.select_for_update(of=("self",)).get(pk=show.pk)
-    if show.status == Show.Status.ENDED:
+        _require(user=user, show=show, right=HOST)
+    show = _lock(show)
+    if show.status in (Show.Status.ENDED, Show.Status.CANCELLED):
         return show
     show.status, show.ended_at = Show.Status.ENDED, timezone.now()
     show.save(update_fields=["status", "ended_at"])
+    for deal in FlashDeal.objects.filter(show=show, status=FlashDeal.Status.ACTIVE):
+        _deal_close(deal)
     events.broadcast_on_commit(show.pk, events.status_payload(show))
+    from .tasks import show_summary_task
+
+    show_summary_task.delay_on_commit(show.pk)
     return show
 
 
 @transaction.atomic
 def show_pin_product(*, show: Show, user, product_id: int | None) -> Show:
-    _require_host(user=user, show=show)
+    """Pin one product for every viewer, and record it as a replay chapter."""
+    _require(user=user, show=show, right=PIN, message="Only the host or a co-host can pin.")
     if (
         product_id is not None
         and not Product.objects.filter(
@@ -103,8 +161,31 @@ def show_pin_product(*, show: Show, user, product_id: int | None) -> Show:
     show.pinned_product_id = product_id
     if product_id is not None:
         lineup_add(show=show, product_id=product_id)
+        offset = int((timezone.now() - show.started_at).total_seconds()) if show.started_at else 0
+        PinEvent.objects.create(show=show, product_id=product_id, offset_seconds=max(offset, 0))
     events.broadcast_on_commit(show.pk, events.pinned_payload(show_pinned_product(show=show)))
     return show
+
+
+# --- Chat and moderation -----------------------------------------------------------------------
+
+
+def _blocked_word(*, shop_id: int, text: str) -> str | None:
+    lowered = text.casefold()
+    for word in BlockedWord.objects.filter(shop_id=shop_id).values_list("word", flat=True):
+        if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
+            return word
+    return None
+
+
+def viewer_check(*, show: Show, user, action: str) -> None:
+    """Logged in, and neither banned from the shop's shows nor (for chat) muted in this one."""
+    if not user.is_authenticated:
+        raise NotAllowed(f"Log in to {action}.")
+    if is_banned(user=user, show=show):
+        raise NotAllowed("You can't take part in this shop's shows.")
+    if action in ("chat", "react") and is_muted(user=user, show=show):
+        raise NotAllowed("You have been muted in this show.")
 
 
 def chat_post(*, show: Show, user, text: str) -> ChatMessage:
@@ -115,9 +196,375 @@ def chat_post(*, show: Show, user, text: str) -> ChatMessage:
         raise InvalidMessage("Say something first.")
     if len(text) > CHAT_MAX_LENGTH:
         raise InvalidMessage(f"Messages can be at most {CHAT_MAX_LENGTH} characters.")
-    if show.status != Show.Status.LIVE:
-        raise ShowNotLive("Chat opens when the show is live.")
+    _require_live(show, "Chat opens")
+    viewer_check(show=show, user=user, action="chat")
+    if _blocked_word(shop_id=show.shop_id, text=text):
+        raise InvalidMessage("That message contains a word this shop doesn't allow.")
+    limit, window = settings.LIVEMARKET_CHAT_RATE
+    if rate_limit_exceeded(key=f"chat:{show.pk}:{user.pk}", limit=limit, window_seconds=window):
+        raise RateLimited(f"Slow down: at most {limit} messages every {window} seconds.")
     with transaction.atomic():
         message = ChatMessage.objects.create(show=show, user=user, text=text)
         events.broadcast_on_commit(show.pk, events.chat_payload(message))
     return message
+
+
+def _moderation_target(*, show: Show, user_id) -> "object":
+    from shops.models import User
+
+    target = User.objects.filter(pk=user_id).first() if isinstance(user_id, int) else None
+    if target is None:
+        raise InvalidMessage("No such user.")
+    if MODERATE in show_rights(user=target, show=show) and HOST in show_rights(user=target, show=show):
+        raise NotAllowed("The shop's own staff can't be muted or banned.")
+    return target
+
+
+@transaction.atomic
+def chat_delete(*, show: Show, user, message_id: int) -> None:
+    _require(user=user, show=show, right=MODERATE, message="Only moderators can delete messages.")
+    updated = ChatMessage.objects.filter(pk=message_id, show=show, is_deleted=False).update(
+        is_deleted=True, deleted_by=user
+    )
+    if not updated:
+        raise InvalidMessage("No such message in this show.")
+    events.broadcast_on_commit(show.pk, {"type": "moderation", "op": "delete", "message_id": message_id})
+
+
+@transaction.atomic
+def viewer_mute(*, show: Show, user, target_id: int) -> None:
+    _require(user=user, show=show, right=MODERATE, message="Only moderators can mute.")
+    target = _moderation_target(show=show, user_id=target_id)
+    ShowMute.objects.get_or_create(show=show, user=target, defaults={"muted_by": user})
+    events.broadcast_on_commit(
+        show.pk, {"type": "moderation", "op": "mute", "user_id": target.pk, "user": target.public_name}
+    )
+
+
+@transaction.atomic
+def viewer_ban(*, show: Show, user, target_id: int, reason: str = "") -> None:
+    """Ban from all the shop's shows, and hide what they wrote in this one."""
+    _require(user=user, show=show, right=MODERATE, message="Only moderators can ban.")
+    target = _moderation_target(show=show, user_id=target_id)
+    ShopBan.objects.get_or_create(
+        shop_id=show.shop_id, user=target, defaults={"banned_by": user, "reason": reason[:200]}
+    )
+    hidden = list(
+        ChatMessage.objects.filter(show=show, user=target, is_deleted=False).values_list("pk", flat=True)
+    )
+    ChatMessage.objects.filter(pk__in=hidden).update(is_deleted=True, deleted_by=user)
+    events.broadcast_on_commit(
+        show.pk,
+        {
+            "type": "moderation",
+            "op": "ban",
+            "user_id": target.pk,
+            "user": target.public_name,
+            "message_ids": hidden,
+        },
+    )
+
+
+def reaction_check(*, show: Show, user) -> None:
+    """Reactions are not stored; a viewer may send a few a second, and bursts are summed by the hub."""
+    viewer_check(show=show, user=user, action="react")
+    if rate_limit_exceeded(key=f"react:{show.pk}:{user.pk}", limit=20, window_seconds=5):
+        raise RateLimited("That's a lot of love: give it a second.")
+
+
+# --- Flash deals -------------------------------------------------------------------------------
+
+
+def _parse_price(value) -> Decimal:
+    try:
+        price = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidMessage("The deal price must be a number.") from None
+    if price < 0:
+        raise InvalidMessage("The deal price can't be negative.")
+    return price
+
+
+def _int_in(value, low: int, high: int, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise InvalidMessage(f"{name} must be a whole number from {low} to {high}.")
+    return value
+
+
+def _deal_units_claimed(deal: FlashDeal, *, user=None) -> int:
+    claims = DealClaim.objects.filter(
+        deal=deal, reservation__status__in=[Reservation.Status.ACTIVE, Reservation.Status.CONVERTED]
+    )
+    if user is not None:
+        claims = claims.filter(user=user)
+    return claims.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def deal_state(deal: FlashDeal | None) -> dict | None:
+    if deal is None:
+        return None
+    return events.deal_payload(deal, units_left=max(deal.units_total - _deal_units_claimed(deal), 0))
+
+
+@transaction.atomic
+def deal_start(
+    *, show: Show, user, variant_id, price, units, per_buyer_limit=1, duration_seconds=120
+) -> FlashDeal:
+    """A show price on one variant of the shop, for `units` units and `duration_seconds`."""
+    _require(user=user, show=show, right=DEAL, message="Only the host or a co-host can run deals.")
+    show = _lock(show)
+    _require_live(show, "Deals run")
+    if not isinstance(variant_id, int) or isinstance(variant_id, bool):
+        raise InvalidMessage("Choose the variant the deal is for.")
+    variant = (
+        Variant.objects.select_related("stock", "product")
+        .filter(pk=variant_id, shop_id=show.shop_id, product__status=Product.Status.ACTIVE)
+        .first()
+    )
+    if variant is None:
+        raise InvalidMessage("That product is not in this shop.")
+    price = _parse_price(price)
+    units = _int_in(units, 1, 10_000, "Units")
+    per_buyer_limit = _int_in(per_buyer_limit, 1, 100, "The per-buyer limit")
+    duration = _int_in(duration_seconds, *DEAL_SECONDS, "The duration in seconds")
+    for running in FlashDeal.objects.select_for_update().filter(show=show, status=FlashDeal.Status.ACTIVE):
+        _deal_close(running)
+    deal = FlashDeal.objects.create(
+        show=show,
+        variant=variant,
+        price=price,
+        units_total=units,
+        per_buyer_limit=per_buyer_limit,
+        ends_at=timezone.now() + timedelta(seconds=duration),
+        created_by=user,
+    )
+    events.broadcast_on_commit(show.pk, {"type": "deal", "deal": deal_state(deal)})
+    from .tasks import deal_close_task
+
+    transaction.on_commit(lambda: deal_close_task.apply_async((deal.pk,), eta=deal.ends_at))
+    return deal
+
+
+def _deal_close(deal: FlashDeal) -> None:
+    FlashDeal.objects.filter(pk=deal.pk).update(status=FlashDeal.Status.ENDED)
+    deal.status = FlashDeal.Status.ENDED
+    events.broadcast_on_commit(deal.show_id, {"type": "deal", "deal": None, "ended": deal.pk})
+
+
+@transaction.atomic
+def deal_end(*, show: Show, user) -> None:
+    _require(user=user, show=show, right=DEAL, message="Only the host or a co-host can run deals.")
+    for deal in FlashDeal.objects.select_for_update().filter(show=show, status=FlashDeal.Status.ACTIVE):
+        _deal_close(deal)
+
+
+def deals_close_due() -> int:
+    """The timer (a countdown task per deal, and a sweeper): end deals whose time is up, once."""
+    closed = 0
+    with transaction.atomic():
+        for deal in FlashDeal.objects.select_for_update(skip_locked=True).filter(
+            status=FlashDeal.Status.ACTIVE, ends_at__lte=timezone.now()
+        ):
+            _deal_close(deal)
+            closed += 1
+    return closed
+
+
+@transaction.atomic
+def deal_buy(*, show: Show, user, variant_id: int) -> Reservation:
+    """Claim one unit at the running deal's price: never more than its units or the buyer's limit."""
+    viewer_check(show=show, user=user, action="buy")
+    deal = (
+        FlashDeal.objects.select_for_update()
+        .filter(show=show, status=FlashDeal.Status.ACTIVE, variant_id=variant_id)
+        .first()
+    )
+    if deal is None or deal.ends_at <= timezone.now():
+        raise DealUnavailable("This deal has ended.")
+    if _deal_units_claimed(deal) >= deal.units_total:
+        raise DealUnavailable("The deal is sold out.")
+    if _deal_units_claimed(deal, user=user) >= deal.per_buyer_limit:
+        raise DealUnavailable(f"The deal allows {deal.per_buyer_limit} per buyer.")
+    reservation = reservation_create(
+        user=user, variant_id=variant_id, quantity=1, show_id=show.pk, unit_price=deal.price
+    )
+    DealClaim.objects.create(deal=deal, user=user, reservation=reservation, quantity=1)
+    events.broadcast_on_commit(show.pk, {"type": "deal", "deal": deal_state(deal)})
+    return reservation
+
+
+def show_buy_now(*, show: Show, user, variant_id: int) -> Reservation:
+    """Buy now from the show: at the deal price while a deal on this variant runs, else a plain hold."""
+    _require_live(show, "Buy now opens")
+    viewer_check(show=show, user=user, action="buy")
+    if FlashDeal.objects.filter(show=show, status=FlashDeal.Status.ACTIVE, variant_id=variant_id).exists():
+        return deal_buy(show=show, user=user, variant_id=variant_id)
+    return reservation_create(user=user, variant_id=variant_id, quantity=1, show_id=show.pk)
+
+
+# --- Giveaways ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def giveaway_start(*, show: Show, user, variant_id, duration_seconds=60, followers_only=False) -> Giveaway:
+    _require(user=user, show=show, right=GIVEAWAY, message="Only the host or a co-host can run giveaways.")
+    show = _lock(show)
+    _require_live(show, "Giveaways run")
+    if (
+        not isinstance(variant_id, int)
+        or not Variant.objects.filter(pk=variant_id, shop_id=show.shop_id).exists()
+    ):
+        raise InvalidMessage("That product is not in this shop.")
+    duration = _int_in(duration_seconds, *GIVEAWAY_SECONDS, "The entry window in seconds")
+    if Giveaway.objects.filter(show=show, status=Giveaway.Status.OPEN).exists():
+        raise GiveawayError("A giveaway is already open: draw it first.")
+    giveaway = Giveaway.objects.create(
+        show=show,
+        variant_id=variant_id,
+        followers_only=bool(followers_only),
+        closes_at=timezone.now() + timedelta(seconds=duration),
+        created_by=user,
+    )
+    events.broadcast_on_commit(show.pk, events.giveaway_payload(giveaway, entries=0))
+    from .tasks import giveaway_draw_task
+
+    transaction.on_commit(lambda: giveaway_draw_task.apply_async((giveaway.pk,), eta=giveaway.closes_at))
+    return giveaway
+
+
+def giveaway_enter(*, show: Show, user, giveaway_id) -> GiveawayEntry:
+    """Once per user; followers only when the host says so; a saved address is needed to ship the prize."""
+    viewer_check(show=show, user=user, action="enter giveaways")
+    giveaway = (
+        Giveaway.objects.filter(pk=giveaway_id, show=show).first() if isinstance(giveaway_id, int) else None
+    )
+    if giveaway is None or giveaway.status != Giveaway.Status.OPEN or giveaway.closes_at <= timezone.now():
+        raise GiveawayError("This giveaway is closed.")
+    if giveaway.followers_only and not Follow.objects.filter(user=user, shop_id=show.shop_id).exists():
+        raise GiveawayError("This giveaway is for the shop's followers: follow the shop to enter.")
+    if address_latest(user=user) is None:
+        raise GiveawayError("Save a shipping address at checkout first, so we can send you the prize.")
+    try:
+        with transaction.atomic():
+            return GiveawayEntry.objects.create(giveaway=giveaway, user=user)
+    except IntegrityError:
+        raise GiveawayError("You're already in this giveaway.") from None
+
+
+def giveaway_draw(*, giveaway_id: int, user=None) -> Giveaway | None:
+    """Draw a winner at random on the server (once, however many callers) and give them a free order."""
+    with transaction.atomic():
+        giveaway = Giveaway.objects.select_for_update().select_related("show").filter(pk=giveaway_id).first()
+        if giveaway is None or giveaway.status != Giveaway.Status.OPEN:
+            return giveaway
+        if user is not None:
+            _require(
+                user=user, show=giveaway.show, right=GIVEAWAY, message="Only the host or a co-host can draw."
+            )
+        entries = list(GiveawayEntry.objects.filter(giveaway=giveaway).select_related("user").order_by("pk"))
+        rng = secrets.SystemRandom()
+        rng.shuffle(entries)
+        winner_entry = None
+        for entry in entries:
+            address = address_latest(user=entry.user)
+            if address is None:
+                continue
+            try:
+                with transaction.atomic():
+                    order = prize_order_place(
+                        user=entry.user,
+                        variant_id=giveaway.variant_id,
+                        show_id=giveaway.show_id,
+                        address={
+                            f: getattr(address, f)
+                            for f in (
+                                "full_name",
+                                "line1",
+                                "line2",
+                                "city",
+                                "postal_code",
+                                "country",
+                                "phone",
+                            )
+                        },
+                        note=f"Giveaway prize from show {giveaway.show_id}",
+                    )
+            except (InsufficientStock, VariantUnavailable):
+                break
+            winner_entry = entry
+            Giveaway.objects.filter(pk=giveaway.pk).update(
+                status=Giveaway.Status.DRAWN, winner=entry.user, prize_order_id=order.pk
+            )
+            break
+        if winner_entry is None:
+            Giveaway.objects.filter(pk=giveaway.pk).update(status=Giveaway.Status.CANCELLED)
+        giveaway.refresh_from_db()
+        events.broadcast_on_commit(giveaway.show_id, events.giveaway_payload(giveaway, entries=len(entries)))
+    return giveaway
+
+
+# --- Reminders, notifications, summaries, stream callbacks --------------------------------------
+
+
+def show_remind(*, show: Show, user) -> ShowReminder:
+    if show.status != Show.Status.SCHEDULED:
+        raise ShowNotLive("Reminders are for shows that haven't started yet.")
+    reminder, _ = ShowReminder.objects.get_or_create(show=show, user=user)
+    return reminder
+
+
+def show_forget(*, show: Show, user) -> None:
+    ShowReminder.objects.filter(show=show, user=user).delete()
+
+
+@transaction.atomic
+def show_summary_compute(*, show_id: int) -> ShowSummary:
+    """The seller's numbers for a show; safe to run again (it recomputes the same row)."""
+    from .presence import peak_read
+
+    show = Show.objects.select_related("shop").get(pk=show_id)
+    peak = max(show.peak_viewers, peak_read(show_id))
+    Show.objects.filter(pk=show_id, peak_viewers__lt=peak).update(peak_viewers=peak)
+    sales = show_sales(show_id=show_id)
+    summary, _ = ShowSummary.objects.update_or_create(
+        show=show,
+        defaults={
+            "peak_viewers": peak,
+            "chat_messages": ChatMessage.objects.filter(show=show).count(),
+            "orders": sales["orders"],
+            "units_sold": sales["units"],
+            "sales_total": sales["sales"],
+            "currency": show.shop.currency,
+        },
+    )
+    return summary
+
+
+def _show_for_key(stream_key: str) -> Show:
+    key = (stream_key or "").strip()
+    show = Show.objects.filter(stream_key=key).first() if key else None
+    if show is None or not secrets.compare_digest(show.stream_key, key):
+        raise NotAllowed("Unknown stream key.")
+    return show
+
+
+def stream_started(*, stream_key: str) -> Show:
+    """The media server's on_publish callback: the right key takes the show live."""
+    return show_go_live(show=_show_for_key(stream_key))
+
+
+def stream_stopped(*, stream_key: str) -> Show:
+    """on_publish_done: the stream stopped, so the show ends."""
+    return show_end(show=_show_for_key(stream_key))
+
+
+def ingest_url() -> str:
+    return settings.LIVEMARKET_INGEST_URL
+
+
+def giveaways_due() -> list[int]:
+    return list(
+        Giveaway.objects.filter(status=Giveaway.Status.OPEN, closes_at__lte=timezone.now()).values_list(
+            "pk", flat=True
+        )
+    )

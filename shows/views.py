@@ -3,21 +3,27 @@
 They live here because shows sit on top of the dependency chain (shops <- catalog <- orders <- shows).
 """
 
+import json
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog.exceptions import InsufficientStock
 from catalog.selectors import product_get_storefront, products_featured, products_for_shop, variants_for_cart
+from orders import selectors as order_selectors
 from orders.exceptions import ReservationError, VariantUnavailable
-from orders.services import reservation_create, waitlist_join
+from orders.services import waitlist_join
 from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed, user_is_shop_staff
 
 from . import selectors
+from .exceptions import NotAllowed, ShowError
+from .services import show_buy_now, show_forget, show_remind, stream_started, stream_stopped
 
 
 def home(request):
@@ -99,11 +105,13 @@ def show_buy(request, show_id: int):
     """Buy now: hold the unit for a few minutes and go straight to checkout."""
     show = selectors.show_get_public(show_id=show_id)
     variant_id = _show_variant_or_404(show=show, variant_id=request.POST.get("variant_id"))
-    if not show.is_live:
-        messages.error(request, "Buy now opens when the show is live.")
-        return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
     try:
-        reservation_create(user=request.user, variant_id=variant_id, quantity=1, show_id=show.pk)
+        show_buy_now(show=show, user=request.user, variant_id=variant_id)
+    except ShowError as exc:
+        messages.error(request, exc.message)
+        return _htmx_or_redirect(
+            request, status=403 if isinstance(exc, NotAllowed) else 409, to=show.get_absolute_url()
+        )
     except InsufficientStock:
         messages.error(request, "Sold out! Join the waitlist and we'll hold the next free unit for you.")
         return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
@@ -133,3 +141,79 @@ def show_waitlist_join(request, show_id: int):
         request, "You're on the waitlist: if a unit frees up, it's held for you and we'll tell you."
     )
     return _htmx_or_redirect(request, status=200, to=show.get_absolute_url())
+
+
+@login_required
+@require_POST
+def show_reminder_toggle(request, show_id: int):
+    """'Remind me' on a scheduled show (pressing it again forgets)."""
+    show = selectors.show_get_public(show_id=show_id)
+    if selectors.show_reminded(show=show, user=request.user):
+        show_forget(show=show, user=request.user)
+        reminded = False
+    else:
+        try:
+            show_remind(show=show, user=request.user)
+        except ShowError as exc:
+            messages.error(request, exc.message)
+            return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+        reminded = True
+    if request.htmx:
+        return render(request, "shows/_remind_button.html", {"show": show, "reminded": reminded})
+    messages.success(request, "We'll e-mail you when it starts." if reminded else "Reminder removed.")
+    return redirect(show.get_absolute_url())
+
+
+def _stream_key(request) -> str:
+    """nginx-rtmp posts a form with `name`; MediaMTX-style hooks send JSON with `path` (app/key)."""
+    key = request.POST.get("name") or request.POST.get("key") or ""
+    if not key and request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            payload = {}
+        if isinstance(payload, dict):
+            key = str(payload.get("key") or payload.get("path") or "").rsplit("/", 1)[-1]
+    return key[:128]
+
+
+@csrf_exempt  # called by the media server, authenticated by the stream key
+@require_POST
+def stream_on_publish(request):
+    try:
+        show = stream_started(stream_key=_stream_key(request))
+    except NotAllowed:
+        return JsonResponse({"code": "forbidden", "message": "Unknown stream key."}, status=403)
+    except ShowError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=409)
+    return JsonResponse({"show": show.pk, "status": show.status})
+
+
+@csrf_exempt
+@require_POST
+def stream_on_publish_done(request):
+    try:
+        show = stream_stopped(stream_key=_stream_key(request))
+    except NotAllowed:
+        return JsonResponse({"code": "forbidden", "message": "Unknown stream key."}, status=403)
+    return JsonResponse({"show": show.pk, "status": show.status})
+
+
+@login_required
+def host_console(request, show_id: int):
+    """The host console: only people with rights in this show; everyone else gets a 404."""
+    show = selectors.show_get(show_id=show_id)
+    rights = selectors.show_rights_for(user=request.user, show=show) if show else frozenset()
+    if show is None or not rights:
+        raise Http404("No such show")
+    context = {
+        "show": show,
+        "rights": sorted(rights),
+        "lineup": selectors.show_lineup(show=show),
+        "variants": selectors.show_lineup_variants(show=show),
+        "chat": selectors.chat_recent(show_id=show.pk),
+        "sales": order_selectors.show_sales(show_id=show.pk),
+        "ingest_url": settings.LIVEMARKET_INGEST_URL,
+        "can_host": "host" in rights,
+    }
+    return render(request, "shows/host_console.html", context)

@@ -134,6 +134,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
     "redrive-stuck-fulfilment": {"task": "orders.tasks.redrive_stuck_fulfilment_task", "schedule": 300.0},
+    "show-timers-sweep": {"task": "shows.tasks.show_timers_sweep_task", "schedule": 10.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -205,3 +206,9 @@ LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
 LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default="whsec-livemarket-test")
 # Fault injection for the worker-crash test: seconds the fulfilment job pauses inside its transaction.
 LIVEMARKET_FULFILMENT_TEST_PAUSE = env.float("LIVEMARKET_FULFILMENT_TEST_PAUSE", default=0)
+LIVEMARKET_INGEST_URL = env("LIVEMARKET_INGEST_URL", default="rtmp://127.0.0.1:1935/live")
+# Per user and show: at most this many chat messages in this many seconds (held across processes).
+LIVEMARKET_CHAT_RATE = (
+    env.int("LIVEMARKET_CHAT_RATE_MESSAGES", default=5),
+    env.int("LIVEMARKET_CHAT_RATE_SECONDS", default=10),
+)
