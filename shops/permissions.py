@@ -23,6 +23,16 @@ MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("orders", "waitlistentry", ("view",)),
     ("shows", "show", ("add", "change", "delete", "view")),
     ("shows", "chatmessage", ("view", "change", "delete")),
+    ("shows", "lineupitem", ("add", "change", "delete", "view")),
+    ("shows", "showrole", ("add", "change", "delete", "view")),
+    ("shows", "blockedword", ("add", "change", "delete", "view")),
+    ("shows", "shopban", ("view", "delete")),  # deleting a ban lifts it
+    ("shows", "showmute", ("view", "delete")),
+    ("shows", "showsummary", ("view",)),
+    ("shows", "flashdeal", ("view",)),
+    ("shows", "giveaway", ("view",)),
+    ("shows", "showreminder", ("view",)),
+    ("shows", "pinevent", ("view",)),
 ]
 
 

@@ -1,18 +1,278 @@
-from django.contrib import admin
+"""The shows admin: merchants plan and run their shows and see their rooms' records, scoped per shop.
 
-from shops.admin_scoping import ShopScopedModelAdmin
+Rows written by the room (pins, deals, giveaways, reminders, summaries) are read-only here; bans and
+mutes can be deleted (lifted). ShowNotification is internal bookkeeping and is not registered.
+"""
 
-from .models import ChatMessage, Show
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+from orders.admin import ReadOnlyAdminMixin
+from orders.models import Reservation
+from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin
+from shops.models import User
+
+from . import services
+from .exceptions import ShowError
+from .models import (
+    BlockedWord,
+    ChatMessage,
+    FlashDeal,
+    Giveaway,
+    LineupItem,
+    PinEvent,
+    ShopBan,
+    Show,
+    ShowMute,
+    ShowReminder,
+    ShowRole,
+    ShowSummary,
+)
+
+FROM_CHANGE_PAGE = "_from_change"
+
+# Which change-page buttons a show gets in each status (the list offers every action).
+ACTIONS_BY_STATUS = {
+    "go_live": (Show.Status.SCHEDULED,),
+    "end_show": (Show.Status.SCHEDULED, Show.Status.LIVE),
+}
+
+
+class ShopRelatedOnlyFilter(admin.RelatedOnlyFieldListFilter):
+    """Filter by shop, offering only the shops in the (scoped) list: never another shop's name."""
+
+
+# --- Show and its inlines ----------------------------------------------------------------------
+
+
+class LineupItemForm(forms.ModelForm):
+    class Meta:
+        model = LineupItem
+        fields = ("product", "position")
+
+    def clean(self):
+        cleaned = super().clean()
+        product = cleaned.get("product")
+        try:
+            shop_id = self.instance.show.shop_id  # the inline formset sets the (possibly unsaved) show
+        except Show.DoesNotExist:
+            shop_id = None
+        if product is not None and shop_id is not None and product.shop_id != shop_id:
+            self.add_error("product", "Choose a product of this show's shop.")
+        return cleaned
+
+
+class LineupItemInline(ShopScopedInline):
+    """The lineup, in order. Product choices come from the merchant's own shops (the Product admin's scoping)."""
+
+    model = LineupItem
+    form = LineupItemForm
+    shop_path = "show__shop"
+    fields = ("product", "position")
+    autocomplete_fields = ("product",)
+    ordering = ("position", "id")
+    extra = 1
+    verbose_name = "lineup product"
+    verbose_name_plural = "lineup"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class UsernameField(forms.ModelChoiceField):
+    """A user picked by username: merchants may name anyone, but can't browse the list of accounts."""
+
+    default_error_messages = {"invalid_choice": "There is no active account with that username."}
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=User.objects.filter(is_active=True),
+            to_field_name="username",
+            widget=forms.TextInput(attrs={"autocomplete": "off", "size": 24}),
+            **kwargs,
+        )
+
+    def prepare_value(self, value):
+        if isinstance(value, User):
+            return value.username
+        if isinstance(value, int):  # a saved row's user_id
+            return User.objects.filter(pk=value).values_list("username", flat=True).first() or ""
+        return super().prepare_value(value)
+
+
+class ShowRoleForm(forms.ModelForm):
+    user = UsernameField(
+        label="Username", help_text="The account's username; users of any shop, or none, can be invited."
+    )
+
+    class Meta:
+        model = ShowRole
+        fields = ("user", "role")
+
+
+class ShowRoleInline(ShopScopedInline):
+    """Co-hosts and moderators for this show only."""
+
+    model = ShowRole
+    form = ShowRoleForm
+    shop_path = "show__shop"
+    extra = 0
+    verbose_name = "co-host or moderator"
+    verbose_name_plural = "co-hosts and moderators"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 @admin.register(Show)
 class ShowAdmin(ShopScopedModelAdmin):
-    list_display = ("title", "shop", "status", "scheduled_start", "started_at")
-    list_filter = ("status",)
-    search_fields = ("title",)
-    autocomplete_fields = ("pinned_product",)
-    readonly_fields = ("status", "started_at", "ended_at", "stream_key")
+    list_display = (
+        "title",
+        "shop",
+        "status",
+        "scheduled_start",
+        "peak_viewers",
+        "host_console_link",
+        "watch_link",
+    )
+    list_filter = ("status", ("shop", ShopRelatedOnlyFilter))
+    search_fields = ("title", "shop__name")
     list_select_related = ("shop",)
+    date_hierarchy = "scheduled_start"
+    inlines = [LineupItemInline, ShowRoleInline]
+    actions = ["go_live", "end_show"]
+    readonly_fields = (
+        "status",
+        "started_at",
+        "ended_at",
+        "peak_viewers",
+        "pinned_product",
+        "ingest_url",
+        "stream_key",
+        "host_console_link",
+        "watch_link",
+        "results",
+    )
+    fieldsets = (
+        (None, {"fields": ("shop", "title", "description", "cover", "scheduled_start")}),
+        ("Video", {"fields": ("playback_url", "replay_url")}),
+        (
+            "Streaming from OBS",
+            {
+                "description": "In OBS: Settings → Stream → Service “Custom…”; paste the server and the "
+                "stream key. Keep the key secret: anyone with it can broadcast as this show.",
+                "fields": ("ingest_url", "stream_key"),
+            },
+        ),
+        (
+            "Status",
+            {
+                "fields": (
+                    "status",
+                    "started_at",
+                    "ended_at",
+                    "pinned_product",
+                    "host_console_link",
+                    "watch_link",
+                )
+            },
+        ),
+        ("Results", {"fields": ("results",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("shop", "pinned_product", "summary")
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # nothing to stream, watch or count before the show exists
+            return self.fieldsets[:2]
+        return self.fieldsets
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        show = self.get_object(request, object_id)
+        available = self.get_actions(request)
+        extra_context["show_actions"] = [
+            (name, available[name][2])
+            for name, statuses in ACTIONS_BY_STATUS.items()
+            if name in available and show.status in statuses
+        ]
+        extra_context["host_console_url"] = reverse("host_console", args=[show.pk])
+        extra_context["watch_url"] = show.get_absolute_url()
+        extra_context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
+        extra_context["from_change_page"] = FROM_CHANGE_PAGE
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- Read-only displays -----------------------------------------------------------------
+
+    @admin.display(description="Server (ingest URL)")
+    def ingest_url(self, show):
+        return settings.LIVEMARKET_INGEST_URL
+
+    @admin.display(description="Host console")
+    def host_console_link(self, show):
+        return format_html('<a href="{}">Host console</a>', reverse("host_console", args=[show.pk]))
+
+    @admin.display(description="Watch")
+    def watch_link(self, show):
+        return format_html('<a href="{}" target="_blank" rel="noopener">Watch</a>', show.get_absolute_url())
+
+    @admin.display(description="Numbers")
+    def results(self, show):
+        summary = getattr(show, "summary", None) if show.pk else None
+        if summary is None:
+            return "Computed when the show ends."
+        return format_html(
+            "{} peak viewers · {} chat messages · {} orders · {} units sold · {} {} in sales "
+            "<br><small>as of {}</small>",
+            summary.peak_viewers,
+            summary.chat_messages,
+            summary.orders,
+            summary.units_sold,
+            summary.sales_total,
+            summary.currency,
+            summary.computed_at.strftime("%Y-%m-%d %H:%M"),
+        )
+
+    # --- Actions ------------------------------------------------------------------------------
+
+    def _run(self, request, queryset, service, *, done: str, status):
+        """Call `service` per show; a domain error is reported for that show and the rest go on."""
+        shows = list(queryset.order_by("pk"))
+        succeeded = []
+        for show in shows:
+            before = show.status
+            try:
+                show = service(show=show, user=request.user)
+            except ShowError as exc:
+                self.message_user(request, f"{show.title}: {exc.message}", messages.ERROR)
+                continue
+            if show.status == status and before != status:
+                self.log_change(request, show, done)
+                succeeded.append(show)
+        if succeeded:
+            titles = ", ".join(show.title for show in succeeded)
+            self.message_user(request, f"{done.capitalize()}: {titles}.", messages.SUCCESS)
+        if request.POST.get(FROM_CHANGE_PAGE) and len(shows) == 1:
+            return HttpResponseRedirect(reverse("admin:shows_show_change", args=[shows[0].pk]))
+        return None
+
+    @admin.action(description="Go live", permissions=["change"])
+    def go_live(self, request, queryset):
+        return self._run(request, queryset, services.show_go_live, done="went live", status=Show.Status.LIVE)
+
+    @admin.action(description="End show", permissions=["change"])
+    def end_show(self, request, queryset):
+        return self._run(request, queryset, services.show_end, done="ended", status=Show.Status.ENDED)
+
+
+# --- The room's records ------------------------------------------------------------------------
 
 
 @admin.register(ChatMessage)
@@ -26,3 +286,141 @@ class ChatMessageAdmin(ShopScopedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class BlockedWordForm(forms.ModelForm):
+    class Meta:
+        model = BlockedWord
+        fields = ("shop", "word")
+        help_texts = {"word": "Chat messages containing this word (any case) are refused."}
+
+    def clean_word(self):
+        word = " ".join(self.cleaned_data["word"].split()).casefold()
+        if not word:
+            raise forms.ValidationError("Enter a word.")
+        return word
+
+
+@admin.register(BlockedWord)
+class BlockedWordAdmin(ShopScopedModelAdmin):
+    form = BlockedWordForm
+    list_display = ("word", "shop")
+    list_filter = (("shop", ShopRelatedOnlyFilter),)
+    search_fields = ("word",)
+    list_select_related = ("shop",)
+
+
+@admin.register(ShowSummary)
+class ShowSummaryAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    shop_path = "show__shop"
+    list_display = (
+        "show",
+        "shop",
+        "peak_viewers",
+        "chat_messages",
+        "orders",
+        "units_sold",
+        "sales",
+        "computed_at",
+    )
+    list_filter = (("show__shop", ShopRelatedOnlyFilter),)
+    search_fields = ("show__title",)
+    list_select_related = ("show__shop",)
+    ordering = ("-show__ended_at", "-show_id")
+
+    @admin.display(description="Shop", ordering="show__shop__name")
+    def shop(self, summary):
+        return summary.show.shop
+
+    @admin.display(description="Sales", ordering="sales_total")
+    def sales(self, summary):
+        return f"{summary.sales_total} {summary.currency}"
+
+
+CLAIMED_STATUSES = [Reservation.Status.ACTIVE, Reservation.Status.CONVERTED]
+
+
+@admin.register(FlashDeal)
+class FlashDealAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    shop_path = "show__shop"
+    list_display = ("variant", "show", "price", "units_total", "units_claimed", "per_buyer_limit", "status")
+    list_filter = ("status",)
+    search_fields = ("show__title", "variant__sku", "variant__product__title")
+    list_select_related = ("show", "variant__product")
+    date_hierarchy = "starts_at"
+
+    def get_queryset(self, request):
+        claims = Q(claims__reservation__status__in=CLAIMED_STATUSES)
+        return super().get_queryset(request).annotate(claimed=Sum("claims__quantity", filter=claims))
+
+    @admin.display(description="Units claimed", ordering="claimed")
+    def units_claimed(self, deal):
+        return deal.claimed or 0
+
+
+@admin.register(Giveaway)
+class GiveawayAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    shop_path = "show__shop"
+    list_display = ("variant", "show", "status", "entries_count", "winner", "followers_only", "opens_at")
+    list_filter = ("status", "followers_only")
+    search_fields = ("show__title", "variant__sku", "variant__product__title")
+    list_select_related = ("show", "variant__product", "winner")
+    date_hierarchy = "opens_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_count=Count("entries"))
+
+    @admin.display(description="Entries", ordering="entry_count")
+    def entries_count(self, giveaway):
+        return giveaway.entry_count
+
+
+@admin.register(ShopBan)
+class ShopBanAdmin(ShopScopedModelAdmin):
+    """Bans from all of a shop's shows, made in the room. Deleting one lifts the ban."""
+
+    list_display = ("user", "shop", "reason", "banned_by", "created_at")
+    list_filter = (("shop", ShopRelatedOnlyFilter),)
+    search_fields = ("user__username", "reason")
+    list_select_related = ("user", "shop", "banned_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShowMute)
+class ShowMuteAdmin(ShopScopedModelAdmin):
+    """Mutes in one show, made in the room. Deleting one lifts the mute."""
+
+    shop_path = "show__shop"
+    list_display = ("user", "show", "muted_by", "created_at")
+    search_fields = ("user__username", "show__title")
+    list_select_related = ("user", "show", "muted_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShowReminder)
+class ShowReminderAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    shop_path = "show__shop"
+    list_display = ("user", "show", "created_at")
+    search_fields = ("show__title",)
+    list_select_related = ("user", "show")
+
+
+@admin.register(PinEvent)
+class PinEventAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    """Every pin with its offset into the show: the replay's chapters."""
+
+    shop_path = "show__shop"
+    list_display = ("product", "show", "offset_seconds", "pinned_at")
+    search_fields = ("show__title", "product__title")
+    list_select_related = ("product", "show")
+    ordering = ("show", "offset_seconds", "id")

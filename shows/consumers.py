@@ -64,6 +64,18 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if self.user_group:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Bad frames get an `error` event; they never close the room."""
+        if text_data is None:
+            await self.send_error("invalid", "Send JSON text.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_error("invalid", "That is not JSON.")
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content, **kwargs):
         action = content.get("action") if isinstance(content, dict) else None
         handler = getattr(self, f"action_{action}", None) if isinstance(action, str) else None
@@ -89,7 +101,7 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
 
     async def action_react(self, content):
         kind = content.get("kind")
-        if kind not in REACTION_KINDS:
+        if not isinstance(kind, str) or kind not in REACTION_KINDS:
             await self.send_error("invalid", "Unknown reaction.")
             return
         await database_sync_to_async(self._call)(services.reaction_check)

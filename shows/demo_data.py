@@ -9,6 +9,7 @@ from decimal import Decimal
 
 DEMO_URL = "http://127.0.0.1:8000"
 PLAYBACK_URL = "https://test-streams.mux.dev/x36xhzz/x36xhzz.m3u8"
+REPLAY_URL = "https://test-streams.mux.dev/x36xhzz/x36xhzz.m3u8"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ShopSpec:
     palette: tuple[str, str]
     motif: str  # how generated images look: "record", "sneaker" or "bottle"
     sku_prefix: str
+    blocked_words: tuple[str, ...] = ()  # refused in the shop's show chats
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ SHOPS = (
         palette=("#1d1b4c", "#e8505b"),
         motif="record",
         sku_prefix="VV",
+        blocked_words=("spam", "scam", "free followers"),
     ),
     ShopSpec(
         slug="sneaker-sanctum",
@@ -103,6 +106,7 @@ SHOPS = (
         palette=("#0f4c5c", "#f4a259"),
         motif="sneaker",
         sku_prefix="SS",
+        blocked_words=("spam", "fake", "replica"),
     ),
     ShopSpec(
         slug="glow-lab",
@@ -117,6 +121,7 @@ SHOPS = (
         palette=("#f7c6c7", "#7b5ea7"),
         motif="bottle",
         sku_prefix="GL",
+        blocked_words=("spam", "scam"),
     ),
 )
 
@@ -576,6 +581,11 @@ class ShowSpec:
     live: bool = False
     pinned: str = ""  # product code
     chat: tuple[tuple[str, str], ...] = ()  # (username, text)
+    ended: bool = False  # went live and ended when seeded, with `pins` as its replay chapters
+    pins: tuple[str, ...] = ()  # product codes pinned in turn while the ended show was live
+    replay_url: str = ""
+    cohosts: tuple[str, ...] = ()  # usernames given the co-host role in this show
+    reminders: tuple[str, ...] = ()  # usernames who asked to be reminded (scheduled shows)
 
 
 SHOWS = (
@@ -587,6 +597,7 @@ SHOWS = (
         lineup=("NTIDE", "LOWSUN", "BRASS", "FIRST", "ORBIT", "CARE"),
         live=True,
         pinned="NTIDE",
+        cohosts=("merchant2",),
         chat=(
             ("shopper", "Hi from Lisbon! Is the sea-glass green pressing still available?"),
             ("merchant", "It is, only a few left. Pinned it for you above."),
@@ -603,6 +614,7 @@ SHOWS = (
         ),
         start_in_hours=24,
         lineup=("GLOW", "RUN90", "HOOP", "KNIT", "COURT"),
+        reminders=("shopper",),
     ),
     ShowSpec(
         shop="glow-lab",
@@ -610,5 +622,19 @@ SHOWS = (
         description="A four-step routine for sensitive skin, with textures up close and live Q&A.",
         start_in_hours=72,
         lineup=("SET", "CLNS", "TONER", "DEW", "SPF"),
+    ),
+    ShowSpec(
+        shop="vinyl-vault",
+        title="Jazz & Soul Listening Party",
+        description="Last week's show: soul stompers, bossa and a test-pressing giveaway. Watch the replay.",
+        start_in_hours=-1,
+        lineup=("BRASS", "BOSSA", "DUST", "QUIET"),
+        ended=True,
+        pins=("BRASS", "BOSSA", "QUIET"),
+        replay_url=REPLAY_URL,
+        chat=(
+            ("shopper", "The Delmonicos record sounds amazing."),
+            ("merchant", "Thanks for listening, everyone! The replay is up."),
+        ),
     ),
 )

@@ -20,6 +20,7 @@ def chat_payload(message) -> dict:
         "type": "chat",
         "id": message.pk,
         "user": message.user.public_name,
+        "user_id": message.user_id,
         "text": message.text,  # clients insert it as text, never as HTML
         "at": message.created_at.isoformat(),
     }

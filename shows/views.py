@@ -19,7 +19,7 @@ from catalog.selectors import product_get_storefront, products_featured, product
 from orders import selectors as order_selectors
 from orders.exceptions import ReservationError, VariantUnavailable
 from orders.services import waitlist_join
-from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed, user_is_shop_staff
+from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed
 
 from . import selectors
 from .exceptions import NotAllowed, ShowError
@@ -63,17 +63,32 @@ def product_detail(request, shop_slug: str, product_slug: str):
     return render(request, "catalog/product_detail.html", context)
 
 
+def _clock(seconds: int) -> str:
+    """A replay offset as the player shows it: 75 -> "1:15", 3725 -> "1:02:05"."""
+    hours, rest = divmod(max(int(seconds), 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def show_detail(request, show_id: int):
     show = selectors.show_get_public(show_id=show_id)
-    is_host = request.user.is_authenticated and (
-        request.user.is_superuser or user_is_shop_staff(user=request.user, shop_id=show.shop_id)
-    )
+    rights = selectors.show_rights_for(user=request.user, show=show)
+    has_replay = show.status == show.Status.ENDED and bool(show.replay_url)
     context = {
         "show": show,
         "pinned": selectors.show_pinned_product(show=show),
         "lineup": selectors.show_lineup(show=show),
         "chat": selectors.chat_recent(show_id=show.pk),
-        "is_host": is_host,
+        "rights": rights,
+        "is_host": "host" in rights,
+        "can_pin": "pin" in rights,
+        "can_moderate": "moderate" in rights,
+        "reminded": show.status == show.Status.SCHEDULED
+        and selectors.show_reminded(show=show, user=request.user),
+        "chapters": [
+            {"product": pin.product, "offset": pin.offset_seconds, "clock": _clock(pin.offset_seconds)}
+            for pin in (selectors.show_replay_chapters(show=show) if has_replay else [])
+        ],
     }
     return render(request, "shows/show_detail.html", context)
 
@@ -215,5 +230,6 @@ def host_console(request, show_id: int):
         "sales": order_selectors.show_sales(show_id=show.pk),
         "ingest_url": settings.LIVEMARKET_INGEST_URL,
         "can_host": "host" in rights,
+        "can_moderate": "moderate" in rights,
     }
     return render(request, "shows/host_console.html", context)

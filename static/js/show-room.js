@@ -1,9 +1,13 @@
-/* The live show room: websocket chat, reactions, viewers, status and the pinned product.
+/* The live show room: websocket chat, reactions, viewers, status, the pinned product, flash deals,
+ * giveaways, moderation, and the player (live stream, then the replay with product chapters).
  *
- * Server -> client: {"type": "status"|"pinned"|"viewers"|"chat"|"reaction"|"error", ...}
- * Client -> server: {"action": "chat"|"react"|"go_live"|"end"|"pin", ...}
- * (see shared/CONTRACT.md). On every (re)connect the server replays the current state and the
- * last 50 chat messages, so the list is cleared when the socket opens and deduplicated by id.
+ * Server -> client: {"type": "status"|"pinned"|"viewers"|"chat"|"reaction"|"stock"|"deal"|"giveaway"|
+ *   "giveaway_entered"|"moderation"|"waitlist"|"error", ...}, or {"type": "batch", "events": [...]}
+ *   holding several of them (reactions then carry a `count`).
+ * Client -> server: {"action": "chat"|"react"|"go_live"|"end"|"pin"|"giveaway_enter"|"moderate", ...}
+ * (see shared/CONTRACT.md). On every (re)connect the server replays the current state and the last
+ * 50 chat messages: messages are deduplicated by id, missed ones slot in by id, and ones deleted
+ * while we were away disappear.
  *
  * User text is only ever inserted with textContent, never innerHTML.
  */
@@ -17,6 +21,9 @@
     showId: room.dataset.showId,
     wsPath: room.dataset.wsPath,
     isHost: room.dataset.isHost === "true",
+    canPin: room.dataset.canPin === "true",
+    canModerate: room.dataset.canModerate === "true",
+    userId: room.dataset.userId ? parseInt(room.dataset.userId, 10) : null,
     loggedIn: room.dataset.loggedIn === "true",
     loginUrl: room.dataset.loginUrl,
     buyUrl: room.dataset.buyUrl,
@@ -26,8 +33,10 @@
 
   var REACTIONS = { heart: "❤️", fire: "🔥", clap: "👏", wow: "😮", laugh: "😂" };
   var STATUS_LABELS = { live: "Live", scheduled: "Upcoming", ended: "Ended", cancelled: "Cancelled" };
+  var STATE_TYPES = { status: true, pinned: true, viewers: true, chat: true };
   var MAX_CHAT = 200;
   var MAX_FLOATERS = 24;
+  var MAX_BURST = 8;
 
   var els = {
     chatList: room.querySelector("[data-chat-list]"),
@@ -39,11 +48,15 @@
     reactionLayer: room.querySelector("[data-reaction-layer]"),
     toasts: room.querySelector("[data-toasts]"),
     pinned: room.querySelector("[data-pinned]"),
+    deal: room.querySelector("[data-deal]"),
+    giveaway: room.querySelector("[data-giveaway]"),
+    chapters: room.querySelector("[data-chapters]"),
     video: room.querySelector("[data-player]"),
     problem: room.querySelector("[data-player-problem]"),
   };
 
   var seenIds = new Set();
+  var replay = null; // while the server replays state after a (re)connect: the chat ids it sent
   var socket = null;
   var attempts = 0;
   var reconnectTimer = null;
@@ -58,6 +71,11 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
+  }
+
+  function toInt(value) {
+    var n = parseInt(value, 10);
+    return isNaN(n) ? null : n;
   }
 
   function csrfToken() {
@@ -78,6 +96,15 @@
     return match[1] + "." + ((match[2] || "") + "00").slice(0, 2);
   }
 
+  // 75 -> "1:15", 3725 -> "1:02:05"
+  function clock(seconds) {
+    seconds = Math.max(0, Math.floor(seconds));
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = String(seconds % 60).padStart(2, "0");
+    return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
+  }
+
   function toast(message, kind) {
     if (!els.toasts) return;
     var node = el("div", "room-toast" + (kind === "info" ? " room-toast--info" : ""), message);
@@ -94,6 +121,27 @@
       : state === "offline" ? "Offline: retrying…" : "";
   }
 
+  // Countdowns: every [data-ends-at] in the room ticks once a second.
+  function tickCountdowns() {
+    var now = Date.now();
+    room.querySelectorAll("[data-ends-at]").forEach(function (node) {
+      var end = Date.parse(node.dataset.endsAt);
+      if (isNaN(end)) return;
+      var left = Math.max(0, Math.round((end - now) / 1000));
+      node.textContent = left > 0 ? clock(left) : (node.dataset.doneText || "0:00");
+      node.classList.toggle("is-urgent", left > 0 && left <= 10);
+    });
+  }
+  setInterval(tickCountdowns, 1000);
+
+  function countdown(iso, doneText) {
+    var node = el("time", "countdown");
+    node.dataset.endsAt = iso;
+    node.dateTime = iso;
+    if (doneText) node.dataset.doneText = doneText;
+    return node;
+  }
+
   // --- chat ------------------------------------------------------------------------------
   function isNearBottom() {
     var list = els.chatList;
@@ -104,16 +152,41 @@
     els.chatList.scrollTop = els.chatList.scrollHeight;
   }
 
+  function modButtons(userId) {
+    var wrap = el("span", "chat__mod");
+    function button(op, label, title) {
+      var b = el("button", "chat__mod-btn" + (op === "ban" ? " chat__mod-btn--danger" : ""), label);
+      b.type = "button";
+      b.dataset.mod = op;
+      b.title = title;
+      wrap.appendChild(b);
+    }
+    button("delete", "Delete", "Delete this message");
+    // Mute and ban need the author's id; never offered on your own messages.
+    if (userId !== null && userId !== cfg.userId) {
+      button("mute", "Mute", "Mute them in this show");
+      button("ban", "Ban", "Ban them from the shop's shows");
+    }
+    return wrap;
+  }
+
   function addChat(msg) {
     if (!els.chatList) return;
-    if (msg.id !== undefined && msg.id !== null) {
-      var key = String(msg.id);
-      if (seenIds.has(key)) return;
-      seenIds.add(key);
+    var id = toInt(msg.id);
+    if (id !== null) {
+      if (replay) {
+        replay.ids.add(id);
+        replay.min = Math.min(replay.min, id);
+        replay.max = Math.max(replay.max, id);
+      }
+      if (seenIds.has(id)) return;
+      seenIds.add(id);
     }
     var stick = isNearBottom();
     var item = el("li", "chat__msg chat__msg--new");
-    if (msg.id !== undefined) item.dataset.id = msg.id;
+    if (id !== null) item.dataset.messageId = id;
+    var authorId = toInt(msg.user_id);
+    if (cfg.canModerate && authorId !== null) item.dataset.userId = authorId;
     item.appendChild(el("span", "chat__user", msg.user || "Someone"));
     item.appendChild(el("span", "chat__text", msg.text || ""));
     if (msg.at) {
@@ -124,16 +197,58 @@
         item.appendChild(t);
       }
     }
-    els.chatList.appendChild(item);
+    if (cfg.canModerate && id !== null) item.appendChild(modButtons(authorId));
+    // Keep the list in id order: messages missed while offline slot in where they belong.
+    var before = null;
+    var node = els.chatList.lastElementChild;
+    while (id !== null && node && toInt(node.dataset.messageId) > id) {
+      before = node;
+      node = node.previousElementSibling;
+    }
+    els.chatList.insertBefore(item, before);
     while (els.chatList.children.length > MAX_CHAT) {
-      els.chatList.firstChild.remove();
+      var first = els.chatList.firstElementChild;
+      seenIds.delete(toInt(first.dataset.messageId));
+      first.remove();
     }
     if (stick) scrollToBottom();
   }
 
-  function resetChat() {
-    seenIds.clear();
-    if (els.chatList) els.chatList.replaceChildren();
+  function removeMessages(ids) {
+    if (!els.chatList) return;
+    (ids || []).forEach(function (id) {
+      var item = els.chatList.querySelector('[data-message-id="' + toInt(id) + '"]');
+      if (item) item.remove();
+    });
+  }
+
+  // The replay is over: what we show inside its id range but it didn't send was deleted meanwhile.
+  function finishReplay() {
+    var done = replay;
+    replay = null;
+    if (!done || !done.ids.size || !els.chatList) return;
+    Array.prototype.slice.call(els.chatList.children).forEach(function (item) {
+      var id = toInt(item.dataset.messageId);
+      if (id !== null && id >= done.min && id <= done.max && !done.ids.has(id)) item.remove();
+    });
+  }
+
+  function moderation(data) {
+    var me = cfg.userId !== null && toInt(data.user_id) === cfg.userId;
+    if (data.op === "delete") {
+      removeMessages([data.message_id]);
+    } else if (data.op === "ban") {
+      removeMessages(data.message_ids);
+      if (me) {
+        toast("You can no longer take part in this shop's shows.");
+        if (els.chatForm) els.chatForm.hidden = true;
+      } else if (cfg.canModerate && data.user) {
+        toast(data.user + " was banned.", "info");
+      }
+    } else if (data.op === "mute") {
+      if (me) toast("You've been muted in this show. You can still watch and shop.");
+      else if (cfg.canModerate && data.user) toast(data.user + " was muted.", "info");
+    }
   }
 
   // --- status, viewers, video -------------------------------------------------------------
@@ -150,6 +265,9 @@
       if (status === "live") toast("The show is live!", "info");
       if (status === "ended") toast("The show has ended. Thanks for watching!", "info");
     }
+    if (status !== "live") {
+      renderDeal(null);
+    }
     updateVideo(status);
   }
 
@@ -165,44 +283,198 @@
     box.hidden = false;
   }
 
-  function updateVideo(status) {
+  var player = { mode: null, src: null, hls: null, pendingSeek: null, retry: null, netRetries: 0, recovered: false };
+  var hlsLoading = null;
+
+  // hls.js is only fetched for browsers without native HLS that can run it (Media Source Extensions).
+  function loadHls(done) {
+    if (window.Hls) return done(window.Hls);
+    if (!hlsLoading) {
+      hlsLoading = [];
+      var script = document.createElement("script");
+      script.src = els.video.dataset.hlsLib;
+      script.async = true;
+      script.onload = function () { hlsLoading.forEach(function (cb) { cb(window.Hls || null); }); };
+      script.onerror = function () { hlsLoading.forEach(function (cb) { cb(null); }); };
+      document.head.appendChild(script);
+    }
+    hlsLoading.push(done);
+  }
+
+  function wantedSource(status) {
     var video = els.video;
-    if (!video) return;
-    if (status !== "live") {
-      video.hidden = true;
-      videoProblem(null);
-      if (!video.paused) video.pause();
-      return;
+    if (status === "live" && video.dataset.liveSrc) return { mode: "live", src: video.dataset.liveSrc };
+    if (status === "ended" && video.dataset.replaySrc) return { mode: "replay", src: video.dataset.replaySrc };
+    return null;
+  }
+
+  function stopVideo() {
+    var video = els.video;
+    clearTimeout(player.retry);
+    if (player.hls) {
+      player.hls.destroy();
+      player.hls = null;
     }
-    var src = video.dataset.src;
-    var isHls = /\.m3u8(\?|$)/i.test(src);
-    if (isHls && !video.canPlayType("application/vnd.apple.mpegurl")) {
-      // hls.js is not bundled yet: say so instead of showing a broken player.
-      video.hidden = true;
-      videoProblem("Video isn’t supported in this browser",
-        "Try Safari or a phone to watch. Chat and shopping work right here.");
-      return;
+    if (!video.paused) video.pause();
+    if (video.getAttribute("src")) {
+      video.removeAttribute("src");
+      video.load();
     }
-    video.hidden = false;
-    videoProblem(null);
-    if (!video.getAttribute("src") || video.error) {
-      video.src = src;
+    player.mode = null;
+    player.src = null;
+  }
+
+  function streamFailed() {
+    var video = els.video;
+    var mode = player.mode;
+    stopVideo();
+    video.hidden = true;
+    videoProblem(mode === "replay" ? "The replay isn’t reachable right now" : "The stream isn’t reachable right now",
+      "We’ll keep trying. Chat and shopping still work right here.");
+    player.retry = setTimeout(function () { updateVideo(room.dataset.status); }, 15000);
+  }
+
+  function startPlayback(want) {
+    var video = els.video;
+    if (want.mode === "live") {
       var playing = video.play();
       if (playing && playing.catch) playing.catch(function () { /* autoplay blocked: controls remain */ });
     }
   }
 
-  if (els.video) {
-    els.video.addEventListener("error", function () {
-      if (room.dataset.status !== "live") return;
-      els.video.hidden = true;
-      videoProblem("The stream isn’t reachable right now",
-        "We’ll keep trying. Chat and shopping still work right here.");
-      setTimeout(function () { updateVideo(room.dataset.status); }, 15000);
-    });
-    els.video.addEventListener("playing", function () { videoProblem(null); });
+  function updateVideo(status) {
+    var video = els.video;
+    if (!video) return;
+    var want = wantedSource(status);
+    room.dataset.replay = want && want.mode === "replay" ? "on" : "off";
+    if (!want) {
+      if (player.mode) stopVideo();
+      video.hidden = true;
+      videoProblem(null);
+      return;
+    }
+    if (player.mode === want.mode && player.src === want.src) {
+      video.hidden = false;
+      return;
+    }
+    stopVideo();
+    player.mode = want.mode;
+    player.src = want.src;
+    player.netRetries = 0;
+    player.recovered = false;
+    video.muted = want.mode === "live";
+    video.autoplay = want.mode === "live";
+    video.preload = want.mode === "live" ? "auto" : "metadata";
+    video.setAttribute("aria-label", (want.mode === "live" ? "Live video" : "Replay") + " of the show");
+    video.hidden = false;
+    videoProblem(null);
+
+    var isHls = /\.m3u8(\?|#|$)/i.test(want.src);
+    var mse = window.MediaSource || window.ManagedMediaSource;
+    if (isHls && mse && video.dataset.hlsLib) {
+      loadHls(function (Hls) {
+        if (player.src !== want.src || player.hls) return; // the source changed meanwhile
+        if (Hls && Hls.isSupported()) {
+          var hls = new Hls({
+            lowLatencyMode: want.mode === "live",
+            startPosition: player.pendingSeek !== null ? player.pendingSeek : -1,
+          });
+          player.hls = hls;
+          hls.on(Hls.Events.ERROR, function (event, data) {
+            if (!data || !data.fatal) return;
+            // A playlist that can't be fetched (hls.js already retried it) means the stream is down;
+            // a lost segment is worth another try.
+            var playlist = /manifest|level/i.test(String(data.details || ""));
+            if (data.type === Hls.ErrorTypes.NETWORK_ERROR && !playlist && player.netRetries < 3) {
+              player.netRetries += 1;
+              hls.startLoad();
+            } else if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !player.recovered) {
+              player.recovered = true;
+              hls.recoverMediaError();
+            } else {
+              streamFailed();
+            }
+          });
+          hls.loadSource(want.src);
+          hls.attachMedia(video);
+          startPlayback(want);
+        } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+          video.src = want.src;
+          startPlayback(want);
+        } else {
+          unsupported();
+        }
+      });
+      return;
+    }
+    if (isHls && !video.canPlayType("application/vnd.apple.mpegurl")) {
+      unsupported();
+      return;
+    }
+    video.src = want.src; // native HLS (Safari, iOS) or a plain MP4 recording
+    startPlayback(want);
   }
 
+  function unsupported() {
+    stopVideo();
+    els.video.hidden = true;
+    videoProblem("Video isn’t supported in this browser",
+      "Try another browser or a phone to watch. Chat and shopping work right here.");
+  }
+
+  if (els.video) {
+    els.video.addEventListener("error", function () {
+      if (!player.mode || player.hls) return; // hls.js reports its own errors
+      streamFailed();
+    });
+    els.video.addEventListener("playing", function () { videoProblem(null); });
+    els.video.addEventListener("loadedmetadata", function () {
+      if (player.pendingSeek !== null && player.mode === "replay") {
+        els.video.currentTime = player.pendingSeek;
+        player.pendingSeek = null;
+      }
+    });
+    els.video.addEventListener("timeupdate", markChapter);
+  }
+
+  // --- replay chapters ------------------------------------------------------------------------
+  function seekTo(seconds, play) {
+    var video = els.video;
+    if (!video || seconds === null || seconds < 0) return;
+    if (player.mode !== "replay") {
+      player.pendingSeek = seconds; // applied when the replay loads
+      return;
+    }
+    if (video.readyState >= 1) video.currentTime = seconds;
+    else player.pendingSeek = seconds;
+    if (play) {
+      var playing = video.play();
+      if (playing && playing.catch) playing.catch(function () {});
+    }
+    markChapter(seconds);
+  }
+
+  function markChapter(at) {
+    if (!els.chapters || !els.video) return;
+    var now = typeof at === "number" ? at : els.video.currentTime;
+    var current = null;
+    els.chapters.querySelectorAll("[data-chapter]").forEach(function (item) {
+      if (toInt(item.dataset.chapter) <= now) current = item;
+    });
+    els.chapters.querySelectorAll("[data-chapter]").forEach(function (item) {
+      if (item === current) item.setAttribute("aria-current", "true");
+      else item.removeAttribute("aria-current");
+    });
+  }
+
+  // #t=90 (or #t=90s) in the address seeks the replay.
+  function seekFromHash() {
+    var match = /^#t=(\d+)s?$/.exec(location.hash);
+    if (match) seekTo(parseInt(match[1], 10), false);
+  }
+  window.addEventListener("hashchange", seekFromHash);
+
+  // --- viewers ---------------------------------------------------------------------------------
   function setViewers(count) {
     if (!els.viewers) return;
     var n = Math.max(0, parseInt(count, 10) || 0);
@@ -214,10 +486,8 @@
   }
 
   // --- reactions ---------------------------------------------------------------------------
-  function floatReaction(kind) {
+  function floatOne(kind) {
     var layer = els.reactionLayer;
-    if (!layer || !REACTIONS[kind]) return;
-    if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
     if (layer.childElementCount >= MAX_FLOATERS) layer.firstChild.remove();
     var node = el("span", "reaction-float", REACTIONS[kind]);
     var drift = function () { return Math.round(Math.random() * 50 - 25) + "px"; };
@@ -229,8 +499,20 @@
     layer.appendChild(node);
   }
 
-  // --- pinned product -----------------------------------------------------------------------
+  // A summed burst (`count`) floats up to MAX_BURST icons, staggered.
+  function floatReaction(kind, count) {
+    if (!els.reactionLayer || !REACTIONS[kind]) return;
+    if (document.hidden) return;
+    if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+    var n = Math.min(Math.max(parseInt(count, 10) || 1, 1), MAX_BURST);
+    for (var i = 0; i < n; i++) {
+      setTimeout(floatOne, i * 110, kind);
+    }
+  }
+
+  // --- pinned product and flash deal --------------------------------------------------------
   var lastPinned = null;
+  var currentDeal = null;
 
   // A `stock` event: units left changed (a sale, a hold, a release) on the pinned product.
   function updateStock(data) {
@@ -244,16 +526,55 @@
     renderPinned(lastPinned, { quiet: true });
   }
 
+  function dealOn(product) {
+    return currentDeal && product && currentDeal.product_id === product.id ? currentDeal : null;
+  }
+
+  function renderDeal(deal) {
+    currentDeal = deal && deal.id ? deal : null;
+    var box = els.deal;
+    if (box) {
+      if (!currentDeal) {
+        box.hidden = true;
+        box.replaceChildren();
+      } else {
+        var d = currentDeal;
+        var left = Math.max(0, parseInt(d.units_left, 10) || 0);
+        var head = el("div", "deal-banner__head");
+        head.appendChild(el("span", "deal-banner__label", "⚡ Flash deal"));
+        head.appendChild(countdown(d.ends_at, "ending…"));
+        var body = el("div", "deal-banner__body");
+        var price = el("span", "deal-banner__price", money(d.price) + " ");
+        price.appendChild(el("span", "price__currency", d.currency));
+        body.appendChild(price);
+        var pinnedHere = lastPinned && lastPinned.id === d.product_id;
+        if (!pinnedHere) body.appendChild(el("span", "deal-banner__title", d.title));
+        var units = el("span", "deal-banner__units" + (left === 0 ? " is-out" : ""),
+          left === 0 ? "Deal sold out" : left + " of " + d.units_total + " left");
+        body.appendChild(units);
+        if (d.per_buyer_limit > 1) body.appendChild(el("span", "deal-banner__limit", "max " + d.per_buyer_limit + " each"));
+        else body.appendChild(el("span", "deal-banner__limit", "1 per buyer"));
+        box.replaceChildren(head, body);
+        box.hidden = false;
+        box.classList.toggle("deal-banner--attached", !!pinnedHere && !(els.pinned && els.pinned.hidden));
+        tickCountdowns();
+      }
+    }
+    if (lastPinned) renderPinned(lastPinned, { quiet: true });
+  }
+
   function renderPinned(product, options) {
     lastPinned = product;
     var box = els.pinned;
     if (!box) return;
     markLineup(product ? product.id : null);
+    if (els.deal) els.deal.classList.toggle("deal-banner--attached", !!dealOn(product));
     if (!product) {
       box.hidden = true;
       box.replaceChildren();
       return;
     }
+    var deal = dealOn(product);
     var media = el("a", "pinned__media");
     media.href = product.url;
     media.tabIndex = -1;
@@ -270,12 +591,18 @@
     }
 
     var info = el("div", "pinned__info");
-    info.appendChild(el("span", "pinned__label", "Pinned"));
+    info.appendChild(el("span", "pinned__label", deal ? "Pinned · deal on now" : "Pinned"));
     var title = el("a", "pinned__title", product.title);
     title.href = product.url;
     info.appendChild(title);
     var meta = el("div", "pinned__meta");
-    if (product.price !== null && product.price !== undefined) {
+    if (deal) {
+      var dealPrice = el("span", "price price--deal", money(deal.price) + " ");
+      dealPrice.appendChild(el("span", "price__currency", deal.currency));
+      meta.appendChild(dealPrice);
+      var dealVariant = (product.variants || []).filter(function (v) { return v.id === deal.variant_id; })[0];
+      if (dealVariant) meta.appendChild(el("s", "price-compare", money(dealVariant.price)));
+    } else if (product.price !== null && product.price !== undefined) {
       var price = el("span", "price", money(product.price) + " ");
       price.appendChild(el("span", "price__currency", product.currency));
       meta.appendChild(price);
@@ -298,8 +625,12 @@
     }
     hidden("csrfmiddlewaretoken", csrfToken());
     if (inStock.length) {
-      // Buy now: a plain POST that holds the unit and lands on checkout.
+      // Buy now: a plain POST that holds the unit and lands on checkout (at the deal price if one runs).
       form.action = cfg.buyUrl;
+      var preferred = inStock[0];
+      if (deal) {
+        preferred = inStock.filter(function (v) { return v.id === deal.variant_id; })[0] || preferred;
+      }
       if (variants.length > 1) {
         var label = el("label", "visually-hidden", "Option");
         label.htmlFor = "pinned-variant";
@@ -307,17 +638,18 @@
         select.id = "pinned-variant";
         select.name = "variant_id";
         variants.forEach(function (v) {
-          var option = el("option", null, v.name + (v.available > 0 ? "" : " (sold out)"));
+          var text = v.name + (v.available > 0 ? "" : " (sold out)") + (deal && deal.variant_id === v.id ? " ⚡ deal" : "");
+          var option = el("option", null, text);
           option.value = v.id;
           option.disabled = !(v.available > 0);
           select.appendChild(option);
         });
-        select.value = String(inStock[0].id);
+        select.value = String(preferred.id);
         form.appendChild(label);
         form.appendChild(select);
         form.classList.add("pinned__form--options");
       } else {
-        hidden("variant_id", inStock[0].id);
+        hidden("variant_id", preferred.id);
       }
       var buy = el("button", "btn btn-primary btn-sm", "Buy now");
       buy.type = "submit";
@@ -349,6 +681,69 @@
     });
   }
 
+  // --- giveaway ------------------------------------------------------------------------------
+  var giveaway = null;
+  var entered = new Set();
+  var giveawayHideTimer = null;
+
+  function renderGiveaway(g, announce) {
+    var box = els.giveaway;
+    if (!box) return;
+    clearTimeout(giveawayHideTimer);
+    var previous = giveaway;
+    giveaway = g && g.id ? g : null;
+    if (!giveaway) {
+      box.hidden = true;
+      box.replaceChildren();
+      return;
+    }
+    var head = el("div", "giveaway__head");
+    head.appendChild(el("span", "giveaway__label", "🎁 Giveaway"));
+    var title = el("p", "giveaway__title", giveaway.title);
+    var foot = el("div", "giveaway__foot");
+    var entries = Math.max(0, parseInt(giveaway.entries, 10) || 0);
+
+    if (giveaway.status === "open") {
+      head.appendChild(countdown(giveaway.closes_at, "drawing…"));
+      foot.appendChild(el("span", "giveaway__meta",
+        entries + (entries === 1 ? " entry" : " entries") + (giveaway.followers_only ? " · followers only" : "")));
+      if (entered.has(giveaway.id)) {
+        foot.appendChild(el("span", "giveaway__in", "You’re in ✓"));
+      } else if (!cfg.loggedIn) {
+        var login = el("a", "btn btn-primary btn-sm", "Log in to enter");
+        login.href = cfg.loginUrl;
+        foot.appendChild(login);
+      } else {
+        var enter = el("button", "btn btn-primary btn-sm", "Enter giveaway");
+        enter.type = "button";
+        enter.dataset.giveawayEnter = giveaway.id;
+        foot.appendChild(enter);
+      }
+    } else if (giveaway.status === "drawn") {
+      box.classList.add("giveaway--drawn");
+      var won = el("p", "giveaway__winner");
+      won.appendChild(el("span", null, "🎉 "));
+      won.appendChild(el("strong", null, giveaway.winner || "Someone"));
+      won.appendChild(el("span", null, " won!"));
+      foot.appendChild(won);
+      var close = el("button", "giveaway__close", "×");
+      close.type = "button";
+      close.setAttribute("aria-label", "Hide the giveaway");
+      close.dataset.giveawayClose = "";
+      head.appendChild(close);
+      if (announce && previous && previous.id === giveaway.id && previous.status === "open") {
+        toast("🎉 " + (giveaway.winner || "Someone") + " won the giveaway!", "info");
+      }
+    } else {
+      foot.appendChild(el("p", "giveaway__meta", "Closed without a winner."));
+      giveawayHideTimer = setTimeout(function () { renderGiveaway(null); }, 8000);
+    }
+    box.classList.toggle("giveaway--drawn", giveaway.status === "drawn");
+    box.replaceChildren(head, title, foot);
+    box.hidden = false;
+    tickCountdowns();
+  }
+
   // --- socket ------------------------------------------------------------------------------
   function send(payload) {
     if (!socket || socket.readyState !== WebSocket.OPEN) {
@@ -361,16 +756,34 @@
 
   function handle(data) {
     if (!data || typeof data !== "object") return;
+    if (replay && !STATE_TYPES[data.type]) finishReplay();
     switch (data.type) {
+      case "batch":
+        (Array.isArray(data.events) ? data.events : []).forEach(function (event) {
+          if (event && event.type !== "batch") handle(event);
+        });
+        break;
       case "chat": addChat(data); break;
       case "status": setStatus(data.status); break;
       case "pinned": renderPinned(data.product); break;
       case "viewers": setViewers(data.count); break;
-      case "reaction": floatReaction(data.kind); break;
+      case "reaction": floatReaction(data.kind, data.count); break;
+      case "deal": renderDeal(data.deal); break;
+      case "giveaway": renderGiveaway(data.giveaway, true); break;
+      case "giveaway_entered":
+        var id = toInt(data.giveaway_id);
+        entered.add(id);
+        if (giveaway && giveaway.id === id) {
+          giveaway.entries = (parseInt(giveaway.entries, 10) || 0) + 1;
+          renderGiveaway(giveaway);
+        }
+        toast("You’re in the giveaway. Good luck! 🍀", "info");
+        break;
+      case "moderation": moderation(data); break;
       case "error": toast(data.message || "Something went wrong."); break;
       case "stock": updateStock(data); break;
       case "waitlist": toast(data.message || "A unit is held for you: check out now."); break;
-      default: break; // deal, bid, lot, moderation: not shown on this page yet
+      default: break; // bid, lot: not shown on this page yet
     }
   }
 
@@ -388,8 +801,8 @@
     ws.addEventListener("open", function () {
       attempts = 0;
       setConn("open");
-      // The server replays the last 50 messages: start from a clean list.
-      resetChat();
+      // The server now replays the state and the last 50 messages: catch up without duplicates.
+      replay = { ids: new Set(), min: Infinity, max: -Infinity };
     });
     ws.addEventListener("message", function (event) {
       var data;
@@ -399,6 +812,7 @@
     ws.addEventListener("close", function (event) {
       if (socket !== ws) return;
       socket = null;
+      replay = null;
       if (closedByPage) return;
       if (event.code === 4404) {
         setConn("offline");
@@ -467,13 +881,47 @@
       var action = host.dataset.host;
       if (action === "end" && !window.confirm("End the show for everyone?")) return;
       send({ action: action });
+      return;
+    }
+    var enter = event.target.closest("[data-giveaway-enter]");
+    if (enter) {
+      send({ action: "giveaway_enter", giveaway_id: toInt(enter.dataset.giveawayEnter) });
+      return;
+    }
+    if (event.target.closest("[data-giveaway-close]")) {
+      renderGiveaway(null);
+      return;
+    }
+    var seek = event.target.closest("[data-seek]");
+    if (seek && els.video) {
+      event.preventDefault();
+      var seconds = toInt(seek.dataset.seek);
+      if (history.replaceState) history.replaceState(null, "", "#t=" + seconds);
+      seekTo(seconds, true);
+      return;
+    }
+    var mod = event.target.closest("[data-mod]");
+    if (mod && cfg.canModerate) {
+      var item = mod.closest("[data-message-id]");
+      if (!item) return;
+      var op = mod.dataset.mod;
+      var who = (item.querySelector(".chat__user") || {}).textContent || "this viewer";
+      if (op === "delete") {
+        send({ action: "moderate", op: "delete", message_id: toInt(item.dataset.messageId) });
+      } else if (op === "mute" || op === "ban") {
+        var question = op === "ban"
+          ? "Ban " + who + " from all of this shop's shows? Their messages here will be hidden."
+          : "Mute " + who + " for the rest of this show?";
+        if (!window.confirm(question)) return;
+        send({ action: "moderate", op: op, user_id: toInt(item.dataset.userId) });
+      }
     }
   });
 
   // Pin buttons live in the lineup (outside the room element) and in the host controls.
   document.addEventListener("click", function (event) {
     var pin = event.target.closest("[data-pin]");
-    if (!pin || !cfg.isHost) return;
+    if (!pin || !cfg.canPin) return;
     var id = pin.dataset.pin;
     if (send({ action: "pin", product_id: id ? parseInt(id, 10) : null }) && id) {
       window.scrollTo({ top: 0, behavior: "smooth" });
@@ -482,10 +930,13 @@
 
   // --- start -------------------------------------------------------------------------------
   if (els.chatList) {
-    els.chatList.querySelectorAll("[data-id]").forEach(function (item) { seenIds.add(item.dataset.id); });
+    els.chatList.querySelectorAll("[data-message-id]").forEach(function (item) {
+      seenIds.add(toInt(item.dataset.messageId));
+    });
     scrollToBottom();
   }
   updateVideo(room.dataset.status);
+  seekFromHash();
   if ("WebSocket" in window) {
     connect();
   } else {

@@ -28,7 +28,19 @@ from orders.services import (
 from shops.admin_scoping import ShopScopedAdminMixin
 from shops.models import Shop
 from shops.services import shop_follow
-from shows.services import chat_post, show_create, show_go_live
+from shows.models import BlockedWord, ShowRole
+from shows.services import (
+    chat_post,
+    deal_start,
+    giveaway_start,
+    show_create,
+    show_end,
+    show_go_live,
+    show_pin_product,
+    show_remind,
+    viewer_ban,
+    viewer_mute,
+)
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.orders.test_services_checkout import ADDRESS
 from tests.shops.factories import ShopFactory, UserFactory
@@ -62,7 +74,8 @@ def _png() -> SimpleUploadedFile:
 
 
 def _populate(shop, owner, buyer):
-    """One of everything a shop owns, made through the services (a shipping method has none yet)."""
+    """One of everything a shop owns, made through the services (a shipping method, a blocked word
+    and a show role have none yet)."""
     product = ProductFactory(shop=shop, title=f"{shop.name} product")
     variant = VariantFactory(product=product, on_hand=5)
     held = VariantFactory(product=product, on_hand=5)
@@ -91,7 +104,25 @@ def _populate(shop, owner, buyer):
     )
     order_refund(order=order, actor=owner, amount=Decimal("1.00"), reason="Scuffed sleeve")
     shop_follow(user=buyer, shop=shop)
-    # Orders, their events and the parcel (Shipment) appear when the on-commit fulfilment runs.
+
+    # The room: a co-host, moderation, a pin, a flash deal and a giveaway, then the end (and summary).
+    BlockedWord.objects.create(shop=shop, word="spam")
+    ShowRole.objects.create(show=show, user=UserFactory(), role=ShowRole.Role.COHOST)
+    troll = UserFactory()
+    viewer_mute(show=show, user=owner, target_id=troll.pk)
+    viewer_ban(show=show, user=owner, target_id=troll.pk, reason="spam")
+    show_pin_product(show=show, user=owner, product_id=product.pk)
+    deal_start(show=show, user=owner, variant_id=variant.pk, price="9.00", units=2)
+    giveaway_start(show=show, user=owner, variant_id=variant.pk)
+    show_end(show=show, user=owner)
+    later = show_create(
+        shop=shop, title=f"{shop.name} next show", scheduled_start=timezone.now() + timezone.timedelta(days=1)
+    )
+    show_remind(show=later, user=buyer)
+    # Orders, their events and the parcel (Shipment) appear when the on-commit fulfilment runs, and so
+    # does the show's summary (show_end). Eager Celery ignores the timers' eta: the deal timer finds
+    # nothing due (show_end closed the deal already) and the giveaway is drawn at once, with no
+    # entries, so it is cancelled; both rows stay.
 
 
 @pytest.fixture

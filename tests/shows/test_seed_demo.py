@@ -10,7 +10,7 @@ from django.core.management import call_command
 from catalog.models import Category, Product, ProductImage, Stock, Variant
 from catalog.stock import stock_set_on_hand
 from shops.models import Follow, Shop, ShopMembership, User
-from shows.models import ChatMessage, Show
+from shows.models import BlockedWord, ChatMessage, PinEvent, Show, ShowReminder, ShowRole, ShowSummary
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,11 @@ def _counts() -> dict[str, int]:
         ProductImage,
         Show,
         ChatMessage,
+        BlockedWord,
+        ShowRole,
+        ShowReminder,
+        PinEvent,
+        ShowSummary,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -128,7 +133,7 @@ def test_seed_builds_three_shops_of_about_forty_products_with_stock_and_images()
     assert Stock.objects.filter(on_hand__gt=0, on_hand__lte=3).count() >= 2
 
 
-def test_seed_puts_one_show_live_with_a_pinned_product_and_chat_and_schedules_two():
+def test_seed_puts_one_show_live_with_a_pinned_product_chat_and_a_cohost_and_schedules_two():
     _seed()
 
     live = Show.objects.get(status=Show.Status.LIVE)
@@ -140,3 +145,27 @@ def test_seed_puts_one_show_live_with_a_pinned_product_and_chat_and_schedules_tw
     scheduled = Show.objects.filter(status=Show.Status.SCHEDULED)
     assert scheduled.count() == 2
     assert all(show.scheduled_start > live.started_at and show.products.exists() for show in scheduled)
+    assert ShowRole.objects.filter(show=live, user__username="merchant2", role=ShowRole.Role.COHOST).exists()
+    reminded = ShowReminder.objects.get(user__username="shopper").show
+    assert reminded.status == Show.Status.SCHEDULED and reminded.shop.slug == "sneaker-sanctum"
+
+
+def test_seed_ends_one_show_with_a_replay_chapters_and_a_summary():
+    _seed()
+
+    ended = Show.objects.get(status=Show.Status.ENDED)
+    assert ended.shop.slug == "vinyl-vault"
+    assert ended.replay_url.endswith(".m3u8")
+    assert ended.started_at is not None and ended.ended_at is not None
+    assert ended.pinned_product is None
+    chapters = list(PinEvent.objects.filter(show=ended).values_list("product__title", flat=True))
+    assert len(chapters) == 3
+    assert ShowSummary.objects.filter(show=ended, chat_messages=2, currency="USD").exists()
+    assert Show.objects.count() == 4
+
+
+def test_seed_blocks_a_few_spam_words_per_shop():
+    _seed()
+
+    for shop in Shop.objects.all():
+        assert "spam" in set(BlockedWord.objects.filter(shop=shop).values_list("word", flat=True))

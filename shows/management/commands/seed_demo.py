@@ -30,8 +30,17 @@ from shops.services import (
     user_email_verified_ensure,
 )
 from shows import demo_data
-from shows.models import Show
-from shows.services import chat_post, show_create, show_go_live, show_pin_product
+from shows.exceptions import ShowError
+from shows.models import BlockedWord, Show, ShowReminder, ShowRole
+from shows.services import (
+    chat_post,
+    show_create,
+    show_end,
+    show_go_live,
+    show_pin_product,
+    show_remind,
+    show_summary_compute,
+)
 
 IMAGE_SIZE = 800
 LOGO_SIZE = 400
@@ -144,8 +153,10 @@ def render_logo(*, name: str, palette: tuple[str, str]) -> bytes:
 class Command(BaseCommand):
     help = (
         "Seed the demo marketplace: the demo accounts (ops, merchant, merchant2, merchant3, shopper), "
-        "three shops with about 40 products, generated images and stock, one live show and two "
-        "scheduled ones. Safe to run again: anything that already exists is left untouched."
+        "three shops with about 40 products, generated images and stock, blocked chat words, one live "
+        "show (with merchant2 as co-host), two scheduled ones (shopper asked for a reminder of one) and "
+        "an ended one with a replay and product chapters. Safe to run again: anything that already "
+        "exists is left untouched."
     )
 
     def handle(self, *args, **options):
@@ -156,6 +167,7 @@ class Command(BaseCommand):
             shops = self._seed_shops(users)
             self._seed_shipping(shops)
             products = self._seed_catalog(shops)
+            self._seed_blocked_words(shops)
             self._seed_shows(shops, users, products)
             for slug in ("vinyl-vault", "sneaker-sanctum"):
                 shop_follow(user=users["shopper"], shop=shops[slug])
@@ -302,38 +314,95 @@ class Command(BaseCommand):
 
     # --- shows -------------------------------------------------------------------------------
 
+    def _seed_blocked_words(self, shops: dict[str, Shop]) -> None:
+        # No service writes blocked words yet (merchants add them in the admin): written directly.
+        for spec in demo_data.SHOPS:
+            for word in spec.blocked_words:
+                _, created = BlockedWord.objects.get_or_create(shop=shops[spec.slug], word=word)
+                if created:
+                    self.created["blocked words"] += 1
+
     def _seed_shows(
         self, shops: dict[str, Shop], users: dict[str, User], products: dict[tuple[str, str], Product]
     ) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Shows"))
-        now = timezone.now()
         owners = {spec.slug: users[spec.owner] for spec in demo_data.SHOPS}
         for spec in demo_data.SHOWS:
             shop = shops[spec.shop]
-            if Show.objects.filter(shop=shop, title=spec.title).exists():
+            show = Show.objects.filter(shop=shop, title=spec.title).first()
+            if show is None:
+                show = self._show_create(
+                    spec, shop=shop, host=owners[spec.shop], users=users, products=products
+                )
+            else:
                 self.stdout.write(f"  {spec.title!r} exists, skipped")
-                continue
-            start = now + timedelta(hours=spec.start_in_hours)
-            if not spec.live:
-                start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            show = show_create(
-                shop=shop,
-                title=spec.title,
-                scheduled_start=start,
-                description=spec.description,
-                playback_url=demo_data.PLAYBACK_URL,
-                products=[products[(spec.shop, code)] for code in spec.lineup],
+            self._show_people(spec, show=show, users=users)
+
+    def _show_create(
+        self,
+        spec: demo_data.ShowSpec,
+        *,
+        shop: Shop,
+        host: User,
+        users: dict[str, User],
+        products: dict[tuple[str, str], Product],
+    ) -> Show:
+        start = timezone.now() + timedelta(hours=spec.start_in_hours)
+        if not (spec.live or spec.ended):
+            start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        show = show_create(
+            shop=shop,
+            title=spec.title,
+            scheduled_start=start,
+            description=spec.description,
+            playback_url=demo_data.PLAYBACK_URL,
+            products=[products[(spec.shop, code)] for code in spec.lineup],
+        )
+        if spec.live:
+            when = "live now"
+        elif spec.ended:
+            when = f"ended, {len(spec.pins)} replay chapters"
+        else:
+            when = f"starts {timezone.localtime(start):%Y-%m-%d %H:%M}"
+        self._note("shows", f"created {spec.title!r} ({when})")
+        if not (spec.live or spec.ended):
+            return show
+        show = show_go_live(show=show, user=host)
+        pins = (spec.pinned,) if spec.live and spec.pinned else spec.pins
+        for code in pins:
+            show_pin_product(show=show, user=host, product_id=products[(spec.shop, code)].pk)
+        for username, text in spec.chat:
+            chat_post(show=show, user=users[username], text=text)
+            self.created["chat messages"] += 1
+        if spec.ended:
+            show_pin_product(show=show, user=host, product_id=None)
+            show = show_end(show=show, user=host)
+            if spec.replay_url:
+                # No service sets a replay URL yet (the admin form does): written directly.
+                Show.objects.filter(pk=show.pk).update(replay_url=spec.replay_url)
+            # The summary task also runs after commit; computing it here makes the demo complete
+            # without a worker (the service is idempotent).
+            show_summary_compute(show_id=show.pk)
+        return show
+
+    def _show_people(self, spec: demo_data.ShowSpec, *, show: Show, users: dict[str, User]) -> None:
+        """Co-hosts and reminders; also added to a show left from an earlier seed."""
+        for username in spec.cohosts:
+            # No service grants show roles yet (merchants do it in the admin): written directly.
+            _, created = ShowRole.objects.get_or_create(
+                show=show, user=users[username], defaults={"role": ShowRole.Role.COHOST}
             )
-            when = "live now" if spec.live else f"starts {timezone.localtime(start):%Y-%m-%d %H:%M}"
-            self._note("shows", f"created {spec.title!r} ({when})")
-            if spec.live:
-                host = owners[spec.shop]
-                show = show_go_live(show=show, user=host)
-                if spec.pinned:
-                    show_pin_product(show=show, user=host, product_id=products[(spec.shop, spec.pinned)].pk)
-                for username, text in spec.chat:
-                    chat_post(show=show, user=users[username], text=text)
-                    self.created["chat messages"] += 1
+            if created:
+                self._note("co-hosts", f"{username} co-hosts {spec.title!r}")
+        for username in spec.reminders:
+            if ShowReminder.objects.filter(show=show, user=users[username]).exists():
+                continue
+            try:
+                show_remind(show=show, user=users[username])
+            except ShowError as exc:  # the show has started since the first seed
+                self.stdout.write(f"  no reminder for {username}: {exc.message}")
+                continue
+            self._note("reminders", f"{username} will be reminded of {spec.title!r}")
 
     # --- output ------------------------------------------------------------------------------
 
