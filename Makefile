@@ -28,6 +28,9 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --noinput
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo
+	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops it)"
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py run_timers --interval 5 > /dev/null & timers=$$!; \
+	trap "kill $$timers 2>/dev/null" EXIT INT TERM; \
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 services:
