@@ -20,7 +20,11 @@
     canModerate: root.dataset.canModerate === "true",
     userId: parseInt(root.dataset.userId, 10) || null,
   };
-  var STATUS_LABELS = { live: "Live", scheduled: "Upcoming", ended: "Ended", cancelled: "Cancelled" };
+  var R = window.LivemarketRoom;
+  var el = R.el;
+  var toInt = R.toInt;
+  var money = R.money;
+  var countdown = R.countdown;
   var STATUS_TEXT = {
     live: "You’re live.",
     scheduled: "Not live yet.",
@@ -44,76 +48,20 @@
     giveawayDraw: root.querySelector("[data-giveaway-draw]"),
   };
 
-  var socket = null;
-  var attempts = 0;
-  var reconnectTimer = null;
-  var closedByPage = false;
-  var seenIds = new Set();
-  var replay = null;
   var giveaway = null;
-  var timeFormat = (window.Intl && Intl.DateTimeFormat)
-    ? new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" })
-    : null;
 
   // --- helpers ---------------------------------------------------------------------------
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function toInt(value) {
-    var n = parseInt(value, 10);
-    return isNaN(n) ? null : n;
-  }
-
-  function money(amount) {
-    var text = String(amount);
-    var match = /^(-?\d+)(?:\.(\d*))?$/.exec(text);
-    if (!match) return text;
-    return match[1] + "." + ((match[2] || "") + "00").slice(0, 2);
-  }
-
-  function clock(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    return Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
-  }
-
-  function toast(message, kind) {
-    if (!els.toasts) return;
-    var node = el("div", "console-toast" + (kind === "info" ? " console-toast--info" : ""), message);
-    els.toasts.appendChild(node);
-    while (els.toasts.children.length > 4) els.toasts.firstChild.remove();
-    setTimeout(function () { node.remove(); }, kind === "info" ? 4000 : 7000);
-  }
+  var toast = R.toaster(els.toasts, {
+    className: "console-toast",
+    max: 4,
+    timeout: function (kind) { return kind === "info" ? 4000 : 7000; },
+  });
 
   function setConn(state) {
-    root.dataset.conn = state;
-    if (!els.connLabel) return;
-    els.connLabel.textContent = state === "connecting" ? "Connecting…"
-      : state === "reconnecting" ? "Reconnecting…"
-      : state === "offline" ? "Offline: retrying…" : "";
+    R.setConn(root, els.connLabel, state);
   }
 
-  function tickCountdowns() {
-    var now = Date.now();
-    root.querySelectorAll("[data-ends-at]").forEach(function (node) {
-      var end = Date.parse(node.dataset.endsAt);
-      if (isNaN(end)) return;
-      var left = Math.max(0, Math.round((end - now) / 1000));
-      node.textContent = left > 0 ? clock(left) : (node.dataset.doneText || "0:00");
-    });
-  }
-  setInterval(tickCountdowns, 1000);
-
-  function countdown(iso, doneText) {
-    var node = el("time", "countdown");
-    node.dataset.endsAt = iso;
-    node.dateTime = iso;
-    if (doneText) node.dataset.doneText = doneText;
-    return node;
-  }
+  var tickCountdowns = R.startCountdowns(root, { format: R.minuteClock });
 
   function row(label, valueNode) {
     var wrap = el("div", "console-live-box__row");
@@ -125,13 +73,9 @@
 
   // --- status and viewers ----------------------------------------------------------------
   function setStatus(status) {
-    if (!STATUS_LABELS[status]) return;
+    if (!R.STATUS_LABELS[status]) return;
     root.dataset.status = status;
-    if (els.statusBadge) {
-      var cls = status === "live" ? "badge badge-live"
-        : status === "scheduled" ? "badge badge-scheduled" : "badge badge-" + status;
-      els.statusBadge.replaceChildren(el("span", cls, STATUS_LABELS[status]));
-    }
+    R.renderStatusBadge(els.statusBadge, status);
     if (els.statusText) els.statusText.textContent = STATUS_TEXT[status];
   }
 
@@ -148,87 +92,19 @@
   }
 
   // --- chat and moderation ---------------------------------------------------------------
-  function modButtons(userId) {
-    var wrap = el("span", "chat__mod");
-    function button(op, label, title) {
-      var b = el("button", "chat__mod-btn" + (op === "ban" ? " chat__mod-btn--danger" : ""), label);
-      b.type = "button";
-      b.dataset.mod = op;
-      b.title = title;
-      wrap.appendChild(b);
-    }
-    button("delete", "Delete", "Delete this message");
-    if (userId !== null && userId !== cfg.userId) {
-      button("mute", "Mute", "Mute them in this show");
-      button("ban", "Ban", "Ban them from the shop's shows");
-    }
-    return wrap;
-  }
-
-  function addChat(msg) {
-    if (!els.chatList) return;
-    var id = toInt(msg.id);
-    if (id !== null) {
-      if (replay) {
-        replay.ids.add(id);
-        replay.min = Math.min(replay.min, id);
-        replay.max = Math.max(replay.max, id);
-      }
-      if (seenIds.has(id)) return;
-      seenIds.add(id);
-    }
-    var list = els.chatList;
-    var stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-    var item = el("li", "chat__msg chat__msg--new");
-    if (id !== null) item.dataset.messageId = id;
-    var authorId = toInt(msg.user_id);
-    if (authorId !== null) item.dataset.userId = authorId;
-    item.appendChild(el("span", "chat__user", msg.user || "Someone"));
-    item.appendChild(el("span", "chat__text", msg.text || ""));
-    var when = msg.at ? new Date(msg.at) : null;
-    if (when && !isNaN(when.getTime())) {
-      var t = el("time", "chat__time", timeFormat ? timeFormat.format(when) : when.toLocaleTimeString());
-      t.setAttribute("datetime", msg.at);
-      item.appendChild(t);
-    }
-    if (cfg.canModerate && id !== null) item.appendChild(modButtons(authorId));
-    var before = null;
-    var node = list.lastElementChild;
-    while (id !== null && node && toInt(node.dataset.messageId) > id) {
-      before = node;
-      node = node.previousElementSibling;
-    }
-    list.insertBefore(item, before);
-    while (list.children.length > MAX_CHAT) {
-      seenIds.delete(toInt(list.firstElementChild.dataset.messageId));
-      list.firstElementChild.remove();
-    }
-    if (stick) list.scrollTop = list.scrollHeight;
-  }
-
-  function removeMessages(ids) {
-    if (!els.chatList) return;
-    (ids || []).forEach(function (id) {
-      var item = els.chatList.querySelector('[data-message-id="' + toInt(id) + '"]');
-      if (item) item.remove();
-    });
-  }
-
-  function finishReplay() {
-    var done = replay;
-    replay = null;
-    if (!done || !done.ids.size || !els.chatList) return;
-    Array.prototype.slice.call(els.chatList.children).forEach(function (item) {
-      var id = toInt(item.dataset.messageId);
-      if (id !== null && id >= done.min && id <= done.max && !done.ids.has(id)) item.remove();
-    });
-  }
+  var chat = R.chat({
+    list: els.chatList,
+    max: MAX_CHAT,
+    canModerate: cfg.canModerate,
+    selfId: cfg.userId,
+    tagAuthors: true,
+  });
 
   function moderation(data) {
     if (data.op === "delete") {
-      removeMessages([data.message_id]);
+      chat.remove([data.message_id]);
     } else if (data.op === "ban") {
-      removeMessages(data.message_ids);
+      chat.remove(data.message_ids);
       if (data.user) toast(data.user + " is banned from the shop's shows.", "info");
     } else if (data.op === "mute") {
       if (data.user) toast(data.user + " is muted in this show.", "info");
@@ -286,28 +162,28 @@
   }
 
   // --- socket ------------------------------------------------------------------------------
-  function send(payload) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      toast("Not connected yet: trying again…");
-      return false;
-    }
-    socket.send(JSON.stringify(payload));
-    return true;
-  }
+  var conn = R.roomSocket({
+    path: cfg.wsPath,
+    setConn: setConn,
+    toast: function (message) { toast(message); },
+    goneMessage: "This show no longer exists.",
+    onOpen: function () { chat.startReplay(); },
+    onClose: function () { chat.cancelReplay(); },
+    onMessage: function (data) { handle(data); },
+  });
+  var send = conn.send;
 
   function handle(data) {
     if (!data || typeof data !== "object") return;
-    if (replay && !{ status: 1, pinned: 1, viewers: 1, chat: 1 }[data.type]) finishReplay();
+    chat.noteEvent(data.type);
     switch (data.type) {
       case "batch":
-        (Array.isArray(data.events) ? data.events : []).forEach(function (event) {
-          if (event && event.type !== "batch") handle(event);
-        });
+        R.batchEvents(data).forEach(handle);
         break;
       case "status": setStatus(data.status); break;
       case "viewers": setViewers(data.count); break;
       case "pinned": setPinned(data.product); break;
-      case "chat": addChat(data); break;
+      case "chat": chat.add(data); break;
       case "moderation": moderation(data); break;
       case "deal": renderDeal(data.deal); break;
       case "giveaway":
@@ -322,62 +198,6 @@
       default: break; // reaction, stock, bid, lot: not shown here
     }
   }
-
-  function connect() {
-    clearTimeout(reconnectTimer);
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws;
-    try {
-      ws = new WebSocket(scheme + location.host + cfg.wsPath);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    ws.addEventListener("open", function () {
-      attempts = 0;
-      setConn("open");
-      replay = { ids: new Set(), min: Infinity, max: -Infinity };
-    });
-    ws.addEventListener("message", function (event) {
-      var data;
-      try { data = JSON.parse(event.data); } catch (e) { return; }
-      handle(data);
-    });
-    ws.addEventListener("close", function (event) {
-      if (socket !== ws) return;
-      socket = null;
-      replay = null;
-      if (closedByPage) return;
-      if (event.code === 4404) {
-        setConn("offline");
-        toast("This show no longer exists.");
-        return;
-      }
-      scheduleReconnect();
-    });
-    ws.addEventListener("error", function () { /* a close event follows */ });
-  }
-
-  function scheduleReconnect() {
-    attempts += 1;
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
-    var delay = Math.min(20000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
-    delay = delay / 2 + Math.random() * delay / 2;
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  window.addEventListener("online", function () { if (!socket) connect(); });
-  window.addEventListener("pagehide", function () {
-    closedByPage = true;
-    if (socket) socket.close(1000);
-  });
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      closedByPage = false;
-      connect();
-    }
-  });
 
   // --- forms -------------------------------------------------------------------------------
   function intField(form, name) {
@@ -471,31 +291,10 @@
       }
       return;
     }
-    var mod = event.target.closest("[data-mod]");
-    if (mod && cfg.canModerate) {
-      var item = mod.closest("[data-message-id]");
-      if (!item) return;
-      var op = mod.dataset.mod;
-      var who = (item.querySelector(".chat__user") || {}).textContent || "this viewer";
-      if (op === "delete") {
-        send({ action: "moderate", op: "delete", message_id: toInt(item.dataset.messageId) });
-      } else if (op === "mute" || op === "ban") {
-        var question = op === "ban"
-          ? "Ban " + who + " from all of this shop's shows? Their messages here will be hidden."
-          : "Mute " + who + " for the rest of this show?";
-        if (!window.confirm(question)) return;
-        send({ action: "moderate", op: op, user_id: toInt(item.dataset.userId) });
-      }
-    }
+    if (cfg.canModerate) R.moderateClick(event.target, send);
   });
 
   // --- start -------------------------------------------------------------------------------
-  if (els.chatList) {
-    els.chatList.querySelectorAll("[data-message-id]").forEach(function (item) {
-      seenIds.add(toInt(item.dataset.messageId));
-    });
-    els.chatList.scrollTop = els.chatList.scrollHeight;
-  }
-  if ("WebSocket" in window) connect();
-  else setConn("offline");
+  chat.seedFromPage();
+  conn.start();
 })();

@@ -31,9 +31,13 @@
     next: room.dataset.next,
   };
 
+  var R = window.LivemarketRoom;
+  var el = R.el;
+  var toInt = R.toInt;
+  var money = R.money;
+  var countdown = R.countdown;
+
   var REACTIONS = { heart: "❤️", fire: "🔥", clap: "👏", wow: "😮", laugh: "😂" };
-  var STATUS_LABELS = { live: "Live", scheduled: "Upcoming", ended: "Ended", cancelled: "Cancelled" };
-  var STATE_TYPES = { status: true, pinned: true, viewers: true, chat: true };
   var MAX_CHAT = 200;
   var MAX_FLOATERS = 24;
   var MAX_BURST = 8;
@@ -55,29 +59,7 @@
     problem: room.querySelector("[data-player-problem]"),
   };
 
-  var seenIds = new Set();
-  var replay = null; // while the server replays state after a (re)connect: the chat ids it sent
-  var socket = null;
-  var attempts = 0;
-  var reconnectTimer = null;
-  var closedByPage = false;
-  var timeFormat = (window.Intl && Intl.DateTimeFormat)
-    ? new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" })
-    : null;
-
   // --- helpers ---------------------------------------------------------------------------
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function toInt(value) {
-    var n = parseInt(value, 10);
-    return isNaN(n) ? null : n;
-  }
-
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
     if (input) return input.value;
@@ -88,157 +70,34 @@
     }
   }
 
-  // "49" -> "49.00", "12.5" -> "12.50": the same two decimals the server renders.
-  function money(amount) {
-    var text = String(amount);
-    var match = /^(-?\d+)(?:\.(\d*))?$/.exec(text);
-    if (!match) return text;
-    return match[1] + "." + ((match[2] || "") + "00").slice(0, 2);
-  }
-
-  // 75 -> "1:15", 3725 -> "1:02:05"
-  function clock(seconds) {
-    seconds = Math.max(0, Math.floor(seconds));
-    var h = Math.floor(seconds / 3600);
-    var m = Math.floor((seconds % 3600) / 60);
-    var s = String(seconds % 60).padStart(2, "0");
-    return h ? h + ":" + String(m).padStart(2, "0") + ":" + s : m + ":" + s;
-  }
-
-  function toast(message, kind) {
-    if (!els.toasts) return;
-    var node = el("div", "room-toast" + (kind === "info" ? " room-toast--info" : ""), message);
-    els.toasts.appendChild(node);
-    while (els.toasts.children.length > 3) els.toasts.firstChild.remove();
-    setTimeout(function () { node.remove(); }, 4000);
-  }
+  var toast = R.toaster(els.toasts, {
+    className: "room-toast",
+    max: 3,
+    timeout: function () { return 4000; },
+  });
 
   function setConn(state) {
-    room.dataset.conn = state;
-    if (!els.connLabel) return;
-    els.connLabel.textContent = state === "connecting" ? "Connecting…"
-      : state === "reconnecting" ? "Reconnecting…"
-      : state === "offline" ? "Offline: retrying…" : "";
+    R.setConn(room, els.connLabel, state);
   }
 
   // Countdowns: every [data-ends-at] in the room ticks once a second.
-  function tickCountdowns() {
-    var now = Date.now();
-    room.querySelectorAll("[data-ends-at]").forEach(function (node) {
-      var end = Date.parse(node.dataset.endsAt);
-      if (isNaN(end)) return;
-      var left = Math.max(0, Math.round((end - now) / 1000));
-      node.textContent = left > 0 ? clock(left) : (node.dataset.doneText || "0:00");
-      node.classList.toggle("is-urgent", left > 0 && left <= 10);
-    });
-  }
-  setInterval(tickCountdowns, 1000);
-
-  function countdown(iso, doneText) {
-    var node = el("time", "countdown");
-    node.dataset.endsAt = iso;
-    node.dateTime = iso;
-    if (doneText) node.dataset.doneText = doneText;
-    return node;
-  }
+  var tickCountdowns = R.startCountdowns(room, { format: R.clock, urgent: true });
 
   // --- chat ------------------------------------------------------------------------------
-  function isNearBottom() {
-    var list = els.chatList;
-    return list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-  }
-
-  function scrollToBottom() {
-    els.chatList.scrollTop = els.chatList.scrollHeight;
-  }
-
-  function modButtons(userId) {
-    var wrap = el("span", "chat__mod");
-    function button(op, label, title) {
-      var b = el("button", "chat__mod-btn" + (op === "ban" ? " chat__mod-btn--danger" : ""), label);
-      b.type = "button";
-      b.dataset.mod = op;
-      b.title = title;
-      wrap.appendChild(b);
-    }
-    button("delete", "Delete", "Delete this message");
-    // Mute and ban need the author's id; never offered on your own messages.
-    if (userId !== null && userId !== cfg.userId) {
-      button("mute", "Mute", "Mute them in this show");
-      button("ban", "Ban", "Ban them from the shop's shows");
-    }
-    return wrap;
-  }
-
-  function addChat(msg) {
-    if (!els.chatList) return;
-    var id = toInt(msg.id);
-    if (id !== null) {
-      if (replay) {
-        replay.ids.add(id);
-        replay.min = Math.min(replay.min, id);
-        replay.max = Math.max(replay.max, id);
-      }
-      if (seenIds.has(id)) return;
-      seenIds.add(id);
-    }
-    var stick = isNearBottom();
-    var item = el("li", "chat__msg chat__msg--new");
-    if (id !== null) item.dataset.messageId = id;
-    var authorId = toInt(msg.user_id);
-    if (cfg.canModerate && authorId !== null) item.dataset.userId = authorId;
-    item.appendChild(el("span", "chat__user", msg.user || "Someone"));
-    item.appendChild(el("span", "chat__text", msg.text || ""));
-    if (msg.at) {
-      var when = new Date(msg.at);
-      if (!isNaN(when.getTime())) {
-        var t = el("time", "chat__time", timeFormat ? timeFormat.format(when) : when.toLocaleTimeString());
-        t.setAttribute("datetime", msg.at);
-        item.appendChild(t);
-      }
-    }
-    if (cfg.canModerate && id !== null) item.appendChild(modButtons(authorId));
-    // Keep the list in id order: messages missed while offline slot in where they belong.
-    var before = null;
-    var node = els.chatList.lastElementChild;
-    while (id !== null && node && toInt(node.dataset.messageId) > id) {
-      before = node;
-      node = node.previousElementSibling;
-    }
-    els.chatList.insertBefore(item, before);
-    while (els.chatList.children.length > MAX_CHAT) {
-      var first = els.chatList.firstElementChild;
-      seenIds.delete(toInt(first.dataset.messageId));
-      first.remove();
-    }
-    if (stick) scrollToBottom();
-  }
-
-  function removeMessages(ids) {
-    if (!els.chatList) return;
-    (ids || []).forEach(function (id) {
-      var item = els.chatList.querySelector('[data-message-id="' + toInt(id) + '"]');
-      if (item) item.remove();
-    });
-  }
-
-  // The replay is over: what we show inside its id range but it didn't send was deleted meanwhile.
-  function finishReplay() {
-    var done = replay;
-    replay = null;
-    if (!done || !done.ids.size || !els.chatList) return;
-    Array.prototype.slice.call(els.chatList.children).forEach(function (item) {
-      var id = toInt(item.dataset.messageId);
-      if (id !== null && id >= done.min && id <= done.max && !done.ids.has(id)) item.remove();
-    });
-  }
+  var chat = R.chat({
+    list: els.chatList,
+    max: MAX_CHAT,
+    canModerate: cfg.canModerate,
+    selfId: cfg.userId,
+    tagAuthors: cfg.canModerate,
+  });
 
   function moderation(data) {
     var me = cfg.userId !== null && toInt(data.user_id) === cfg.userId;
     if (data.op === "delete") {
-      removeMessages([data.message_id]);
+      chat.remove([data.message_id]);
     } else if (data.op === "ban") {
-      removeMessages(data.message_ids);
+      chat.remove(data.message_ids);
       if (me) {
         toast("You can no longer take part in this shop's shows.");
         if (els.chatForm) els.chatForm.hidden = true;
@@ -253,14 +112,10 @@
 
   // --- status, viewers, video -------------------------------------------------------------
   function setStatus(status) {
-    if (!STATUS_LABELS[status]) return;
+    if (!R.STATUS_LABELS[status]) return;
     var previous = room.dataset.status;
     room.dataset.status = status;
-    if (els.statusBadge) {
-      var cls = status === "live" ? "badge badge-live"
-        : status === "scheduled" ? "badge badge-scheduled" : "badge badge-" + status;
-      els.statusBadge.replaceChildren(el("span", cls, STATUS_LABELS[status]));
-    }
+    R.renderStatusBadge(els.statusBadge, status);
     if (previous && previous !== status) {
       if (status === "live") toast("The show is live!", "info");
       if (status === "ended") toast("The show has ended. Thanks for watching!", "info");
@@ -745,25 +600,26 @@
   }
 
   // --- socket ------------------------------------------------------------------------------
-  function send(payload) {
-    if (!socket || socket.readyState !== WebSocket.OPEN) {
-      toast("Not connected yet: trying again…");
-      return false;
-    }
-    socket.send(JSON.stringify(payload));
-    return true;
-  }
+  var conn = R.roomSocket({
+    path: cfg.wsPath,
+    setConn: setConn,
+    toast: function (message) { toast(message); },
+    goneMessage: "This show is no longer available.",
+    // The server replays the state and the last 50 messages on open: catch up without duplicates.
+    onOpen: function () { chat.startReplay(); },
+    onClose: function () { chat.cancelReplay(); },
+    onMessage: function (data) { handle(data); },
+  });
+  var send = conn.send;
 
   function handle(data) {
     if (!data || typeof data !== "object") return;
-    if (replay && !STATE_TYPES[data.type]) finishReplay();
+    chat.noteEvent(data.type);
     switch (data.type) {
       case "batch":
-        (Array.isArray(data.events) ? data.events : []).forEach(function (event) {
-          if (event && event.type !== "batch") handle(event);
-        });
+        R.batchEvents(data).forEach(handle);
         break;
-      case "chat": addChat(data); break;
+      case "chat": chat.add(data); break;
       case "status": setStatus(data.status); break;
       case "pinned": renderPinned(data.product); break;
       case "viewers": setViewers(data.count); break;
@@ -787,66 +643,6 @@
     }
   }
 
-  function connect() {
-    clearTimeout(reconnectTimer);
-    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws;
-    try {
-      ws = new WebSocket(scheme + location.host + cfg.wsPath);
-    } catch (e) {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    ws.addEventListener("open", function () {
-      attempts = 0;
-      setConn("open");
-      // The server now replays the state and the last 50 messages: catch up without duplicates.
-      replay = { ids: new Set(), min: Infinity, max: -Infinity };
-    });
-    ws.addEventListener("message", function (event) {
-      var data;
-      try { data = JSON.parse(event.data); } catch (e) { return; }
-      handle(data);
-    });
-    ws.addEventListener("close", function (event) {
-      if (socket !== ws) return;
-      socket = null;
-      replay = null;
-      if (closedByPage) return;
-      if (event.code === 4404) {
-        setConn("offline");
-        toast("This show is no longer available.");
-        return;
-      }
-      scheduleReconnect();
-    });
-    ws.addEventListener("error", function () { /* a close event follows */ });
-  }
-
-  function scheduleReconnect() {
-    attempts += 1;
-    setConn(navigator.onLine === false ? "offline" : "reconnecting");
-    // Exponential backoff with jitter: ~1s, 2s, 4s … capped at 20s.
-    var delay = Math.min(20000, 1000 * Math.pow(2, Math.min(attempts - 1, 5)));
-    delay = delay / 2 + Math.random() * delay / 2;
-    reconnectTimer = setTimeout(connect, delay);
-  }
-
-  window.addEventListener("online", function () {
-    if (!socket) connect();
-  });
-  window.addEventListener("pagehide", function () {
-    closedByPage = true;
-    if (socket) socket.close(1000);
-  });
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) {
-      closedByPage = false;
-      connect();
-    }
-  });
-
   // --- UI events ---------------------------------------------------------------------------
   if (els.chatForm) {
     els.chatForm.addEventListener("submit", function (event) {
@@ -856,7 +652,7 @@
       if (!text) return;
       if (send({ action: "chat", text: text.slice(0, 500) })) {
         input.value = "";
-        scrollToBottom();
+        chat.scrollToBottom();
       }
       input.focus();
     });
@@ -900,22 +696,7 @@
       seekTo(seconds, true);
       return;
     }
-    var mod = event.target.closest("[data-mod]");
-    if (mod && cfg.canModerate) {
-      var item = mod.closest("[data-message-id]");
-      if (!item) return;
-      var op = mod.dataset.mod;
-      var who = (item.querySelector(".chat__user") || {}).textContent || "this viewer";
-      if (op === "delete") {
-        send({ action: "moderate", op: "delete", message_id: toInt(item.dataset.messageId) });
-      } else if (op === "mute" || op === "ban") {
-        var question = op === "ban"
-          ? "Ban " + who + " from all of this shop's shows? Their messages here will be hidden."
-          : "Mute " + who + " for the rest of this show?";
-        if (!window.confirm(question)) return;
-        send({ action: "moderate", op: op, user_id: toInt(item.dataset.userId) });
-      }
-    }
+    if (cfg.canModerate) R.moderateClick(event.target, send);
   });
 
   // Pin buttons live in the lineup (outside the room element) and in the host controls.
@@ -929,17 +710,8 @@
   });
 
   // --- start -------------------------------------------------------------------------------
-  if (els.chatList) {
-    els.chatList.querySelectorAll("[data-message-id]").forEach(function (item) {
-      seenIds.add(toInt(item.dataset.messageId));
-    });
-    scrollToBottom();
-  }
+  chat.seedFromPage();
   updateVideo(room.dataset.status);
   seekFromHash();
-  if ("WebSocket" in window) {
-    connect();
-  } else {
-    setConn("offline");
-  }
+  conn.start();
 })();
