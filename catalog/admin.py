@@ -15,7 +15,7 @@ from .exceptions import StockBelowAllocated
 from .forms import ProductImportForm
 from .models import Category, Product, ProductImage, Stock, Variant
 from .services import product_images_renditions_enqueue, products_set_status
-from .stock import stock_set_on_hand
+from .stock import stock_ensure, stock_set_on_hand
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -192,7 +192,7 @@ class ProductAdmin(ShopScopedModelAdmin):
         for variant in formset.save(commit=False):
             variant.shop_id = form.instance.shop_id
             variant.save()
-            Stock.objects.get_or_create(variant=variant)
+            stock_ensure(variant_id=variant.pk)
         for obj in formset.deleted_objects:
             obj.delete()
         for variant_form in formset.forms:

@@ -9,8 +9,8 @@ from django.utils.text import slugify
 from shops.images import RENDITIONS, render_rendition, validate_image_upload
 from shops.models import Shop
 
-from .models import Category, Product, ProductImage, Stock, Variant
-from .stock import stock_set_on_hand
+from .models import Category, Product, ProductImage, Variant
+from .stock import stock_ensure, stock_set_on_hand
 
 
 def _unique_product_slug(*, shop: Shop, title: str) -> str:
@@ -74,7 +74,7 @@ def variant_create(
         weight_grams=weight_grams,
         position=position,
     )
-    Stock.objects.create(variant=variant)
+    stock_ensure(variant_id=variant.pk)
     if on_hand:
         stock_set_on_hand(variant_id=variant.pk, on_hand=on_hand)
     return variant

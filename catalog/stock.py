@@ -74,11 +74,16 @@ def stock_ship(*, lines: Iterable[tuple[int, int]]) -> None:
             raise InsufficientStock([(variant_id, quantity, 0)])
 
 
+def stock_ensure(*, variant_id: int) -> None:
+    """Every variant has one stock row (zero units until set); creating it twice is a no-op."""
+    Stock.objects.get_or_create(variant_id=variant_id)
+
+
 def stock_set_on_hand(*, variant_id: int, on_hand: int) -> None:
     """Set the count from a stock take or feed; refuses to go below what is allocated."""
     if on_hand < 0:
         raise ValueError("on_hand cannot be negative")
-    Stock.objects.get_or_create(variant_id=variant_id)
+    stock_ensure(variant_id=variant_id)
     updated = Stock.objects.filter(variant_id=variant_id, allocated__lte=on_hand).update(on_hand=on_hand)
     if not updated:
         allocated = Stock.objects.values_list("allocated", flat=True).get(variant_id=variant_id)
@@ -87,7 +92,7 @@ def stock_set_on_hand(*, variant_id: int, on_hand: int) -> None:
 
 def stock_adjust(*, variant_id: int, delta: int) -> None:
     """Add or remove units (a delivery, breakage) in one conditional UPDATE."""
-    Stock.objects.get_or_create(variant_id=variant_id)
+    stock_ensure(variant_id=variant_id)
     updated = Stock.objects.filter(variant_id=variant_id, on_hand__gte=F("allocated") - delta).update(
         on_hand=F("on_hand") + delta
     )

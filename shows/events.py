@@ -11,10 +11,6 @@ from . import hub
 logger = logging.getLogger(__name__)
 
 
-def group_name(show_id: int) -> str:
-    return f"show_{show_id}"
-
-
 def chat_payload(message) -> dict:
     return {
         "type": "chat",
