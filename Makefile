@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint bench install install-dev services
+.PHONY: demo test lint bench install install-dev services browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,10 +36,18 @@ demo: install
 services:
 	./scripts/ensure_services.sh
 
+# Debian's chromium for the Playwright e2e tests (tests/e2e); installed with apt-get when missing.
+browser:
+	./scripts/ensure_browser.sh
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## make test: linters, then the whole suite on PostgreSQL and Redis
-test: install-dev services lint
+test: install-dev services browser lint
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+## make screenshots: refresh docs/screenshots/ (home, show page on phone and desktop, product, checkout, host console)
+screenshots: install-dev services browser
+	LIVEMARKET_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/test_screenshots.py

@@ -52,10 +52,18 @@ def stop(process: subprocess.Popen | None, *, sig: int = signal.SIGTERM) -> None
         pass
 
 
-def start_uvicorn(*, port: int, redis_url: str, log: Path, db_url: str | None = None) -> subprocess.Popen:
+def start_uvicorn(
+    *,
+    port: int,
+    redis_url: str,
+    log: Path,
+    db_url: str | None = None,
+    settings_module: str = "config.settings",
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "PYTHONPATH": str(PROJECT),
         "DATABASE_URL": db_url or database_url(),
         "DJANGO_CONN_MAX_AGE": "0",
@@ -64,6 +72,7 @@ def start_uvicorn(*, port: int, redis_url: str, log: Path, db_url: str | None = 
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # sessions made by the test must verify
         "DJANGO_DEBUG": "false",
         "CELERY_TASK_ALWAYS_EAGER": "true",
+        **(extra_env or {}),
     }
     env.pop("PYTEST_XDIST_WORKER", None)
     command = [

@@ -1,0 +1,168 @@
+"""Browser tests: Debian's chromium driven by Playwright (sync API) against a real uvicorn server.
+
+Each module gets its own server on a free port with a private redis-server, both on the test
+database, which the module seeds with `seed_demo` (committed rows) and flushes again at the end so
+the tests that run after it on the same xdist worker see an empty database, as they expect.
+
+Tests here carry no `django_db` mark: the server owns the data. A test reads or prepares rows
+through the `orm` fixture (a context manager that unblocks database access for a moment).
+"""
+
+import io
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests import servers
+
+CHROMIUM = os.environ.get("LIVEMARKET_CHROMIUM", "/usr/bin/chromium")
+# Generous: the suite runs on two busy cores. Tests that must be fast measure time themselves.
+EXPECT_TIMEOUT_MS = 15_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+MERCHANT = ("merchant@livemarket.test", "merchant-demo-pass")
+SHOPPER = ("shopper@livemarket.test", "shopper-demo-pass")
+
+
+@dataclass
+class Site:
+    """One running server: its URL, and how to stop and start it again (for outage tests)."""
+
+    port: int
+    redis_url: str
+    db_url: str
+    log_dir: Path
+    process: object = None
+    restarts: int = 0
+    extra: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_dir / f"uvicorn-{self.port}-{self.restarts}.log"
+        self.process = servers.start_uvicorn(
+            port=self.port,
+            redis_url=self.redis_url,
+            db_url=self.db_url,
+            log=log,
+            # The test settings: MD5 password hashes (seeded in this process), static files from the
+            # finders, eager Celery, locmem e-mail.
+            settings_module="config.settings.test",
+            extra_env={"MEDIA_ROOT": str(settings.MEDIA_ROOT)},
+        )
+        servers.wait_healthy(self.port, self.process, log=log)
+        self.restarts += 1
+
+    def stop(self, *, kill: bool = False) -> None:
+        servers.stop(self.process, sig=9 if kill else 15)
+
+
+@pytest.fixture(scope="module")
+def orm(django_db_setup, django_db_blocker):
+    """`with orm(): ...` reads or writes the test database from a test (the rows are committed)."""
+    return django_db_blocker.unblock
+
+
+@pytest.fixture(scope="module")
+def site(orm, tmp_path_factory) -> Iterator[Site]:
+    """Seeded data, a private redis-server and uvicorn, for the whole module."""
+    log_dir = tmp_path_factory.mktemp("e2e-servers")
+    redis_port = servers.free_port()
+    redis_process = servers.start_redis(port=redis_port, log=log_dir / "redis.log")
+    try:
+        with orm():
+            call_command("seed_demo", stdout=io.StringIO())
+            db_url = servers.database_url()
+        site = Site(
+            port=servers.free_port(),
+            redis_url=f"redis://127.0.0.1:{redis_port}/0",
+            db_url=db_url,
+            log_dir=log_dir,
+        )
+        site.start()
+        try:
+            yield site
+        finally:
+            site.stop()
+            for extra in site.extra:
+                extra.stop()
+    finally:
+        servers.stop(redis_process)
+        with orm():
+            call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django refuse
+    # ORM calls from here: the `orm` fixture's calls are plain sync code, so allow them.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    try:
+        with sync_playwright() as p:
+            yield p
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    yield browser
+    browser.close()
+
+
+def _loopback_only(route) -> None:
+    """The demo shows point at public HLS streams; the tests never leave this machine."""
+    if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)[:/]", route.request.url):
+        route.continue_()
+    else:
+        route.abort()
+
+
+@pytest.fixture
+def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserContext]]:
+    """Makes browser contexts (one per person) at the site; all are closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def make(*, viewport: dict | None = None, phone: bool = False, **options) -> BrowserContext:
+        if phone:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+        context = browser.new_context(
+            base_url=site.url, viewport=viewport or (PHONE if phone else DESKTOP), **options
+        )
+        context.set_default_timeout(EXPECT_TIMEOUT_MS)
+        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), _loopback_only)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context) -> Page:
+    return new_context().new_page()
+
+
+def log_in(page: Page, email: str, password: str, *, next_url: str = "/") -> None:
+    page.goto(f"/accounts/login/?next={next_url}")
+    page.get_by_label("Username or email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

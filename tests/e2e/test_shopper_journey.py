@@ -1,0 +1,92 @@
+"""A new shopper in a real browser: sign up, browse, search, two variants in the cart, pay, see the
+order; then a declined card says so clearly and the cart is still there."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from orders.payments.test_gateway import DECLINE_CARD
+
+pytestmark = pytest.mark.e2e
+
+GOOD_CARD = "4242 4242 4242 4242"
+
+
+def add_variant_to_cart(page: Page, index: int, *, expect_count: int) -> str:
+    """Picks the index-th option in stock and adds it; the cart badge updates in place."""
+    option = page.locator(".variant:has([data-variant-radio]:not([disabled]))").nth(index)
+    name = option.locator(".variant__name").inner_text()
+    option.locator("label").click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge")).to_contain_text(str(expect_count))
+    return name
+
+
+def fill_checkout(page: Page, *, card: str) -> None:
+    page.get_by_label("Full name").fill("Grace Hopper")
+    page.get_by_label("Address line 1").fill("1 Harbour Street")
+    page.get_by_label("City").fill("Lisbon")
+    page.get_by_label("Postal code").fill("1100-001")
+    page.get_by_label("Country").fill("PT")
+    page.get_by_label("Card number").fill(card)
+    page.get_by_role("button", name="Place order").click()
+
+
+def test_new_shopper_buys_two_variants_and_a_declined_card_keeps_the_cart(page: Page):
+    # Sign up.
+    page.goto("/accounts/signup/")
+    page.get_by_label("Email").fill("grace@example.test")
+    page.get_by_label("Password", exact=True).fill("a-long-pass-phrase-42")
+    page.get_by_label(re.compile(r"Password \(again\)")).fill("a-long-pass-phrase-42")
+    page.get_by_role("button", name=re.compile("Sign up", re.I)).click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    # Browse: the catalogue lists products from the shops.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Browse").click()
+    expect(page).to_have_url(re.compile(r"/products/"))
+    expect(page.locator("[data-product-card]").first).to_be_visible()
+
+    # Search from the header and open the result.
+    search = page.get_by_role("searchbox", name="Search products").first
+    search.fill("neon tides")
+    search.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("neon tides")
+    page.locator("[data-product-card]").get_by_role("link", name="Neon Tides").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Neon Tides")
+
+    # Two variants, added without a page load (the marker would vanish on a reload).
+    page.evaluate("window.__noReload = true")
+    first = add_variant_to_cart(page, 0, expect_count=1)
+    second = add_variant_to_cart(page, 1, expect_count=2)
+    assert first != second
+    assert page.evaluate("window.__noReload") is True
+
+    # The cart has both lines; pay with the good card.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("Cart")).click()
+    expect(page.locator(".cart-line")).to_have_count(2)
+    page.get_by_role("link", name="Checkout", exact=True).click()
+    fill_checkout(page, card=GOOD_CARD)
+    expect(page.get_by_role("heading", name="Thank you for your order!")).to_be_visible()
+    number = page.locator(".order-number").first.inner_text()
+
+    # The order is in "My orders", with both variants.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Orders").click()
+    page.get_by_role("link", name=number).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(number)
+    expect(page.locator("main")).to_contain_text(first)
+    expect(page.locator("main")).to_contain_text(second)
+    expect(page.locator("#cart-badge")).to_have_class(re.compile("is-empty"))
+
+    # Declined: a clear error on the checkout page, and the cart is kept.
+    page.goto("/search/?q=neon+tides")
+    page.locator("[data-product-card]").get_by_role("link", name="Neon Tides").click()
+    add_variant_to_cart(page, 0, expect_count=1)
+    page.goto("/checkout/")
+    fill_checkout(page, card=DECLINE_CARD)
+    expect(page.get_by_role("alert").filter(has_text="Your card was declined.")).to_be_visible()
+    expect(page.get_by_label("Card number")).to_have_attribute("aria-invalid", "true")
+    expect(page).to_have_url(re.compile(r"/checkout/"))
+    page.goto("/cart/")
+    expect(page.locator(".cart-line")).to_have_count(1)
+    expect(page.locator(".cart-line")).to_contain_text("Neon Tides")
