@@ -12,12 +12,14 @@ import io
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from tests import servers
@@ -27,9 +29,6 @@ CHROMIUM = os.environ.get("LIVEMARKET_CHROMIUM", "/usr/bin/chromium")
 EXPECT_TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-MERCHANT = ("merchant@livemarket.test", "merchant-demo-pass")
-SHOPPER = ("shopper@livemarket.test", "shopper-demo-pass")
 
 
 @dataclass
@@ -67,10 +66,44 @@ class Site:
         servers.stop(self.process, sig=9 if kill else 15)
 
 
+@pytest.fixture(scope="session")
+def e2e_database(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The test database, made here when pytest-django did not make it: it makes it only when some
+    collected test has a django_db mark, which is not so when the e2e tests run alone."""
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.settings_dict["NAME"].startswith("test_"):
+        yield
+        return
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            teardown_databases(config, verbosity=0)
+
+
 @pytest.fixture(scope="module")
-def orm(django_db_setup, django_db_blocker):
+def orm(e2e_database, django_db_blocker):
     """`with orm(): ...` reads or writes the test database from a test (the rows are committed)."""
-    return django_db_blocker.unblock
+    from django.db import connection
+
+    # The module flushes what it wrote: never anything but a test database.
+    assert connection.settings_dict["NAME"].startswith("test_"), connection.settings_dict["NAME"]
+
+    @contextmanager
+    def unblocked():
+        with django_db_blocker.unblock():
+            try:
+                yield
+            finally:
+                # Playwright switches greenlets, and Django keeps one connection per context: close
+                # them here, or they outlive the test database.
+                connections.close_all()
+
+    return unblocked
 
 
 @pytest.fixture(scope="module")
@@ -158,11 +191,3 @@ def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserC
 @pytest.fixture
 def page(new_context) -> Page:
     return new_context().new_page()
-
-
-def log_in(page: Page, email: str, password: str, *, next_url: str = "/") -> None:
-    page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Username or email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()

@@ -7,10 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.payments.test_gateway import DECLINE_CARD
+from tests.e2e.helpers import GOOD_CARD, fill_checkout
 
 pytestmark = pytest.mark.e2e
-
-GOOD_CARD = "4242 4242 4242 4242"
 
 
 def add_variant_to_cart(page: Page, index: int, *, expect_count: int) -> str:
@@ -21,16 +20,6 @@ def add_variant_to_cart(page: Page, index: int, *, expect_count: int) -> str:
     page.get_by_role("button", name="Add to cart").click()
     expect(page.locator("#cart-badge")).to_contain_text(str(expect_count))
     return name
-
-
-def fill_checkout(page: Page, *, card: str) -> None:
-    page.get_by_label("Full name").fill("Grace Hopper")
-    page.get_by_label("Address line 1").fill("1 Harbour Street")
-    page.get_by_label("City").fill("Lisbon")
-    page.get_by_label("Postal code").fill("1100-001")
-    page.get_by_label("Country").fill("PT")
-    page.get_by_label("Card number").fill(card)
-    page.get_by_role("button", name="Place order").click()
 
 
 def test_new_shopper_buys_two_variants_and_a_declined_card_keeps_the_cart(page: Page):
