@@ -1,11 +1,14 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, Max
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin, scope_queryset
 from shops.models import Shop
@@ -13,9 +16,10 @@ from shops.models import Shop
 from .csv_io import COLUMNS, REQUIRED_COLUMNS, csv_lines, products_export_csv_rows, products_import_csv
 from .exceptions import StockBelowAllocated
 from .forms import ProductImportForm
-from .models import Category, Product, ProductImage, Stock, Variant
+from .models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
 from .services import product_images_renditions_enqueue, products_set_status
 from .stock import stock_ensure, stock_set_on_hand
+from .sync.services import inventory_sync_request
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -228,3 +232,126 @@ class StockAdmin(ShopScopedModelAdmin):
             stock_set_on_hand(variant_id=obj.variant_id, on_hand=obj.on_hand)
         except StockBelowAllocated as exc:
             self.message_user(request, f"Not changed: {exc.allocated} units are allocated.", messages.ERROR)
+
+
+class StockFeedForm(forms.ModelForm):
+    class Meta:
+        model = StockFeed
+        fields = (
+            "shop",
+            "source",
+            "file",
+            "url",
+            "format",
+            "skip_invalid_rows",
+            "enabled",
+            "interval_minutes",
+        )
+
+    def clean(self):
+        data = super().clean()
+        source, upload = data.get("source"), data.get("file")
+        if source == StockFeed.Source.URL and not data.get("url"):
+            self.add_error("url", "A URL feed needs its URL.")
+        if source == StockFeed.Source.UPLOAD and not upload:
+            self.add_error("file", "Upload the feed file, or choose the URL source.")
+        if upload and getattr(upload, "size", 0) > settings.LIVEMARKET_STOCK_FEED_MAX_BYTES:
+            limit = settings.LIVEMARKET_STOCK_FEED_MAX_BYTES // (1024 * 1024)
+            self.add_error("file", f"The file is larger than {limit} MB.")
+        return data
+
+
+@admin.register(StockFeed)
+class StockFeedAdmin(ShopScopedModelAdmin):
+    form = StockFeedForm
+    list_display = ("shop", "source", "format", "enabled", "interval_minutes", "last_run")
+    list_filter = ("source", "format", "enabled")
+    list_select_related = ("shop",)
+    actions = ["sync_now", "dry_run_now"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(last_run_at=Max("runs__created_at"))
+
+    @admin.display(description="last run", ordering="last_run_at")
+    def last_run(self, feed):
+        return timezone.localtime(feed.last_run_at).strftime("%Y-%m-%d %H:%M") if feed.last_run_at else "—"
+
+    def _request(self, request, queryset, *, dry_run: bool) -> None:
+        runs = [
+            inventory_sync_request(
+                feed=feed, trigger=InventorySyncRun.Trigger.ADMIN, started_by=request.user, dry_run=dry_run
+            )
+            for feed in queryset.select_related("shop")
+        ]
+        what = "Dry run" if dry_run else "Sync"
+        self.message_user(
+            request,
+            f"{what} started for {len(runs)} feed(s); see Inventory sync runs for the results.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="Sync now", permissions=["change"])
+    def sync_now(self, request, queryset):
+        self._request(request, queryset, dry_run=False)
+
+    @admin.action(description="Dry run now (report what would change)", permissions=["change"])
+    def dry_run_now(self, request, queryset):
+        self._request(request, queryset, dry_run=True)
+
+
+@admin.register(InventorySyncRun)
+class InventorySyncRunAdmin(ShopScopedModelAdmin):
+    """The trail of every sync: read-only."""
+
+    list_display = (
+        "id",
+        "shop",
+        "created_at",
+        "trigger",
+        "started_by",
+        "status",
+        "dry_run",
+        "updated",
+        "unchanged",
+        "unknown_sku",
+        "invalid",
+        "conflicts",
+    )
+    list_filter = ("status", "trigger", "dry_run")
+    list_select_related = ("shop", "started_by")
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "shop",
+        "feed",
+        "source_label",
+        "trigger",
+        "started_by",
+        "dry_run",
+        "status",
+        "message",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "rows_total",
+        "updated",
+        "unchanged",
+        "unknown_sku",
+        "invalid",
+        "conflicts",
+        "error_list",
+    )
+    exclude = ("errors",)
+
+    @admin.display(description="first problems")
+    def error_list(self, run):
+        if not run.errors:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"), "line {}: {}", ((e.get("line"), e.get("message")) for e in run.errors)
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

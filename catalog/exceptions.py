@@ -21,3 +21,11 @@ class StockBelowAllocated(CatalogError):
         self.variant_id = variant_id
         self.allocated = allocated
         super().__init__(f"variant {variant_id} has {allocated} units allocated")
+
+
+class StockFeedError(CatalogError):
+    """A stock feed that cannot be read at all (encoding, columns, syntax, size, fetch): nothing is applied."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)

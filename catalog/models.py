@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -151,3 +152,98 @@ class ProductImage(models.Model):
     @property
     def full_url(self) -> str:
         return self._url("full")
+
+
+class StockFeed(models.Model):
+    """A shop's supplier feed: on-hand units per SKU, as CSV or JSON, uploaded or fetched from a URL.
+
+    Synced on its own interval by the beat job, on demand from the admin, or by `manage.py
+    sync_inventory`. One feed per shop.
+    """
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Uploaded file"
+        URL = "url", "HTTP(S) URL"
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV (columns sku and quantity)"
+        JSON = "json", 'JSON (a list of {"sku": ..., "quantity": ...})'
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="stock_feeds")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.UPLOAD)
+    file = models.FileField(upload_to="stock-feeds/%Y/%m/", blank=True)
+    url = models.URLField(max_length=500, blank=True, help_text="Fetched on every scheduled sync.")
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.CSV)
+    skip_invalid_rows = models.BooleanField(
+        default=False,
+        help_text="Apply the valid rows and report the bad ones. Unticked, one bad row stops the whole sync.",
+    )
+    enabled = models.BooleanField(default=True, help_text="Synced on its schedule (URL feeds only).")
+    interval_minutes = models.PositiveIntegerField(
+        default=60, help_text="Scheduled sync: at most once per this many minutes."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop"], name="uniq_stock_feed_per_shop"),
+            models.CheckConstraint(
+                condition=~Q(source="url") | ~Q(url=""), name="stock_feed_url_source_has_url"
+            ),
+            models.CheckConstraint(condition=Q(interval_minutes__gte=5), name="stock_feed_interval_min_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.shop} stock feed ({self.get_source_display()}, {self.format.upper()})"
+
+
+class InventorySyncRun(models.Model):
+    """One sync of a shop's stock from a feed: who or what started it, what it changed, what went wrong."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        ADMIN = "admin", "Admin action"
+        COMMAND = "command", "Management command"
+        API = "api", "API"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="inventory_sync_runs")
+    feed = models.ForeignKey(StockFeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs")
+    source_label = models.CharField(max_length=500, blank=True, help_text="The file or URL read.")
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    unknown_sku = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    conflicts = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True, help_text="Why the run failed, if it did.")
+    errors = models.JSONField(
+        default=list, blank=True, help_text='The first problems, as [{"line": 12, "message": "..."}].'
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.shop} sync #{self.pk} ({self.get_status_display().lower()})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

@@ -7,8 +7,9 @@ conditional UPDATE. Nothing reads a count into Python and writes it back unlocke
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from .exceptions import InsufficientStock, StockBelowAllocated
@@ -99,3 +100,69 @@ def stock_adjust(*, variant_id: int, delta: int) -> None:
     if not updated:
         allocated = Stock.objects.values_list("allocated", flat=True).get(variant_id=variant_id)
         raise StockBelowAllocated(variant_id, allocated)
+
+
+@dataclass
+class StockLevelsResult:
+    """What `stock_set_on_hand_many` did: variant ids per outcome; conflicts as (variant, wanted, allocated)."""
+
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    conflicts: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def _bulk_write_on_hand(levels: dict[int, int]) -> int:
+    if connection.vendor == "postgresql":
+        # One statement for the whole batch; the allocated guard holds even if a caller forgot the lock.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE catalog_stock AS s SET on_hand = v.on_hand "
+                "FROM unnest(%s::bigint[], %s::integer[]) AS v(variant_id, on_hand) "
+                "WHERE s.variant_id = v.variant_id AND v.on_hand >= s.allocated",
+                [list(levels), list(levels.values())],
+            )
+            return cursor.rowcount
+    rows = [Stock(variant_id=variant_id, on_hand=on_hand) for variant_id, on_hand in levels.items()]
+    return Stock.objects.bulk_update(rows, ["on_hand"], batch_size=500)
+
+
+@transaction.atomic
+def stock_set_on_hand_many(*, levels: dict[int, int], dry_run: bool = False) -> StockLevelsResult:
+    """Set on-hand for many variants at once (a stock feed batch): all of the batch or none of it.
+
+    Rows are locked in variant-id order, like every other stock change. A row whose new count would
+    fall below what is allocated is left as it is and returned as a conflict; an equal count is
+    left untouched (so a feed applied twice writes nothing the second time). `dry_run` only reads.
+    """
+    if any(on_hand < 0 for on_hand in levels.values()):
+        raise ValueError("on_hand cannot be negative")
+    ids = sorted(levels)
+    rows = Stock.objects.filter(variant_id__in=ids).order_by("variant_id")
+    if not dry_run:
+        rows = rows.select_for_update(of=("self",))
+    fields = ("variant_id", "on_hand", "allocated")
+    current = {
+        variant_id: (on_hand, allocated) for variant_id, on_hand, allocated in rows.values_list(*fields)
+    }
+    missing = [variant_id for variant_id in ids if variant_id not in current]
+    if missing and not dry_run:  # a variant without its stock row (rare): make it, then lock it too
+        Stock.objects.bulk_create([Stock(variant_id=i) for i in missing], ignore_conflicts=True)
+        locked = rows.filter(variant_id__in=missing).values_list(*fields)
+        current.update({variant_id: (on_hand, allocated) for variant_id, on_hand, allocated in locked})
+    result = StockLevelsResult()
+    to_write: dict[int, int] = {}
+    for variant_id in ids:
+        wanted = levels[variant_id]
+        on_hand, allocated = current.get(variant_id, (0, 0))
+        if wanted == on_hand:
+            result.unchanged.append(variant_id)
+        elif wanted < allocated:
+            result.conflicts.append((variant_id, wanted, allocated))
+        else:
+            to_write[variant_id] = wanted
+            result.updated.append(variant_id)
+    if to_write and not dry_run:
+        written = _bulk_write_on_hand(to_write)
+        if written != len(to_write):  # impossible under the lock; refuse rather than half-apply
+            raise StockBelowAllocated(next(iter(to_write)), -1)
+    return result

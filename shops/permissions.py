@@ -12,6 +12,8 @@ MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("catalog", "productimage", ("add", "change", "delete", "view")),
     ("catalog", "stock", ("view", "change")),
     ("catalog", "category", ("view",)),
+    ("catalog", "stockfeed", ("add", "change", "delete", "view")),
+    ("catalog", "inventorysyncrun", ("view",)),
     ("orders", "order", ("view", "change")),
     ("orders", "orderline", ("view",)),
     ("orders", "orderevent", ("view",)),

@@ -209,6 +209,13 @@ LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", def
 # Fault injection for the worker-crash test: seconds the fulfilment job pauses inside its transaction.
 LIVEMARKET_FULFILMENT_TEST_PAUSE = env.float("LIVEMARKET_FULFILMENT_TEST_PAUSE", default=0)
 LIVEMARKET_INGEST_URL = env("LIVEMARKET_INGEST_URL", default="rtmp://127.0.0.1:1935/live")
+# Stock feeds (catalog.sync): a URL feed is downloaded whole, within these limits, before it is applied.
+LIVEMARKET_STOCK_FEED_MAX_BYTES = env.int("LIVEMARKET_STOCK_FEED_MAX_BYTES", default=50 * 1024 * 1024)
+LIVEMARKET_STOCK_FEED_TIMEOUT = env.float("LIVEMARKET_STOCK_FEED_TIMEOUT", default=30.0)
+# Refuse feed URLs on private, loopback or link-local addresses (SSRF); allow them only on one machine.
+LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS = env.bool(
+    "LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS", default=False
+)
 # Per user and show: at most this many chat messages in this many seconds (held across processes).
 LIVEMARKET_CHAT_RATE = (
     env.int("LIVEMARKET_CHAT_RATE_MESSAGES", default=5),

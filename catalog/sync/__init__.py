@@ -1,0 +1,1 @@
+"""Inventory sync: stock feeds read as streams and applied in atomic batches (see services)."""
