@@ -10,12 +10,15 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from catalog.models import InventorySyncRun, StockFeed
 from catalog.services import product_image_add
+from catalog.sync.services import inventory_sync_now
 from orders.models import ShippingMethod
 from orders.services import (
     cart_add,
@@ -81,6 +84,11 @@ def _populate(shop, owner, buyer):
     held = VariantFactory(product=product, on_hand=5)
     sold_out = VariantFactory(product=product, on_hand=0)
     product_image_add(product=product, image=_png(), alt_text="photo")
+    # A stock feed (the admin writes feeds; no service does) and one recorded sync run.
+    StockFeed.objects.create(
+        shop=shop, file=ContentFile(f"sku,quantity\n{variant.sku},7\n".encode(), name="f.csv")
+    )
+    inventory_sync_now(shop=shop, trigger=InventorySyncRun.Trigger.ADMIN, started_by=owner)
     method = ShippingMethod.objects.create(shop=shop, name="Tracked", price=Decimal("4.00"))
     show = show_go_live(
         show=show_create(
