@@ -16,23 +16,26 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
+from catalog.models import Variant
 from catalog.selectors import variants_for_cart
 from catalog.stock import stock_allocate
 
 from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
-from .lifecycle import order_event_add, order_transition
+from .lifecycle import order_event_add, order_lock, order_transition
 from .models import (
+    Address,
     Cart,
     CartLine,
     Order,
     OrderEvent,
     OrderLine,
     Payment,
+    PaymentMethod,
     Reservation,
     ShippingMethod,
     WaitlistEntry,
 )
-from .payments import get_gateway
+from .payments import GatewayResult, get_gateway
 from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
 from .services import ADDRESS_FIELDS, address_save
 
@@ -303,24 +306,33 @@ def checkout_complete(
     return orders
 
 
-@transaction.atomic
-def prize_order_place(*, user, variant_id: int, show_id: int | None, address: dict, note: str) -> Order:
-    """A zero-price order for a giveaway winner: one unit, shipping paid by the shop, already paid."""
-    variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
-    if variant is None:
-        raise VariantUnavailable("The prize is no longer available.")
-    stock_allocate(lines=[(variant_id, 1)])
+def _single_line_order(
+    *,
+    user,
+    variant,
+    quantity: int,
+    unit_price: Decimal,
+    show_id: int | None,
+    address: dict,
+    checkout_key: uuid.UUID,
+    shipping_total: Decimal,
+    shipping_name: str,
+    line_total: Decimal | None = None,
+) -> Order:
+    """One order with one snapshot line, for units already allocated to it (a prize, a won lot).
+    `line_total` is given when the price is for the lot as a whole (it must be what was bid)."""
+    subtotal = unit_price * quantity if line_total is None else line_total
     order = Order.objects.create(
-        checkout_key=uuid.uuid4(),
+        checkout_key=checkout_key,
         user=user,
         shop=variant.shop,
         show_id=show_id,
         email=user.email,
         currency=variant.shop.currency,
-        subtotal=ZERO,
-        shipping_method_name="Prize shipping (paid by the shop)",
-        shipping_total=ZERO,
-        total=ZERO,
+        subtotal=subtotal,
+        shipping_method_name=shipping_name,
+        shipping_total=shipping_total,
+        total=subtotal + shipping_total,
         **{field: address.get(field, "") for field in ADDRESS_FIELDS},
     )
     OrderLine.objects.create(
@@ -329,9 +341,30 @@ def prize_order_place(*, user, variant_id: int, show_id: int | None, address: di
         product_title=variant.product.title,
         variant_name=variant.name,
         sku=variant.sku,
-        unit_price=ZERO,
+        unit_price=unit_price,
+        quantity=quantity,
+        line_total=subtotal,
+    )
+    return order
+
+
+@transaction.atomic
+def prize_order_place(*, user, variant_id: int, show_id: int | None, address: dict, note: str) -> Order:
+    """A zero-price order for a giveaway winner: one unit, shipping paid by the shop, already paid."""
+    variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
+    if variant is None:
+        raise VariantUnavailable("The prize is no longer available.")
+    stock_allocate(lines=[(variant_id, 1)])
+    order = _single_line_order(
+        user=user,
+        variant=variant,
         quantity=1,
-        line_total=ZERO,
+        unit_price=ZERO,
+        show_id=show_id,
+        address=address,
+        checkout_key=uuid.uuid4(),
+        shipping_total=ZERO,
+        shipping_name="Prize shipping (paid by the shop)",
     )
     order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message=note, actor_label="system")
     order_transition(order=order, to=Order.Status.PAID, actor_label="system", message="Prize: nothing to pay")
@@ -340,4 +373,92 @@ def prize_order_place(*, user, variant_id: int, show_id: int | None, address: di
 
     order_email_task.delay_on_commit(order.pk, "confirmation")
     order_fulfil_task.delay_on_commit(order.pk)
+    return order
+
+
+@transaction.atomic
+def won_lot_order_place(
+    *,
+    user,
+    variant_id: int,
+    quantity: int,
+    total: Decimal,
+    show_id: int,
+    checkout_key: uuid.UUID,
+    note: str,
+) -> Order:
+    """The auction winner's order, awaiting payment, at the winning price (for all `quantity` units). The lot's units are already
+    allocated and become the order's. The same key returns the same order (closing is retried)."""
+    existing = Order.objects.filter(user=user, checkout_key=checkout_key).first()
+    if existing is not None:
+        return existing
+    variant = Variant.objects.select_related("shop", "product").get(pk=variant_id)
+    address = Address.objects.filter(user=user).order_by("-created_at").first()
+    method = shipping_methods_for(shop_ids=[variant.shop_id]).get(variant.shop_id, [None])[0]
+    order = _single_line_order(
+        user=user,
+        variant=variant,
+        quantity=quantity,
+        unit_price=(total / quantity).quantize(Decimal("0.01")),
+        line_total=total,
+        show_id=show_id,
+        address={f: getattr(address, f, "") for f in ADDRESS_FIELDS},
+        checkout_key=checkout_key,
+        shipping_total=_shipping_for(user=user, shop=variant.shop, method=method, show_id=show_id),
+        shipping_name=method.name if method else "Standard",
+    )
+    order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message=note, actor_label="system")
+    return order
+
+
+def order_charge_saved_method(*, order_id: int, idempotency_key: str) -> Order:
+    """Charge an order awaiting payment to the buyer's default saved card (no lock held during the
+    gateway call; the key makes a retried charge a no-op at the gateway). A decline cancels the order
+    but leaves its units allocated: whoever placed it decides where they go (see shows.auctions)."""
+    order = Order.objects.select_related("user").get(pk=order_id)
+    if order.status != Order.Status.PENDING_PAYMENT:
+        return order
+    method = PaymentMethod.objects.filter(user=order.user, is_default=True).first()
+    gateway = get_gateway()
+    if method is None:
+        result = GatewayResult(ok=False, message="No saved card to charge.")
+    else:
+        result = gateway.authorize_saved(
+            token=method.token, amount=order.total, currency=order.currency, idempotency_key=idempotency_key
+        )
+        if result.ok:
+            gateway.capture(reference=result.reference, amount=order.total)
+    last4 = method.card_last4 if method else ""
+    with transaction.atomic():
+        order = order_lock(order_id=order_id)
+        if order.status != Order.Status.PENDING_PAYMENT:
+            return order
+        Payment.objects.create(
+            order=order,
+            gateway=gateway.name,
+            reference=result.reference,
+            status=Payment.Status.CAPTURED if result.ok else Payment.Status.DECLINED,
+            amount=order.total,
+            currency=order.currency,
+            card_last4=last4,
+            message=result.message[:200],
+        )
+        if not result.ok:
+            return order_transition(
+                order=order,
+                to=Order.Status.CANCELLED,
+                actor_label="gateway",
+                message=result.message or "Payment declined",
+                cancel_reason=DECLINED_REASON,
+            )
+        order_transition(
+            order=order,
+            to=Order.Status.PAID,
+            actor_label="system",
+            message=f"Paid by saved card •••• {last4}",
+        )
+        from .tasks import order_email_task, order_fulfil_task
+
+        order_email_task.delay_on_commit(order.pk, "confirmation")
+        order_fulfil_task.delay_on_commit(order.pk)
     return order

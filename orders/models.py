@@ -84,6 +84,30 @@ class Address(AddressFields):
         return ", ".join(self.address_lines())
 
 
+class PaymentMethod(models.Model):
+    """A card saved with the gateway (we keep its token, never the number): bids are charged to it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payment_methods"
+    )
+    gateway = models.CharField(max_length=40)
+    token = models.CharField(max_length=120)
+    card_last4 = models.CharField(max_length=4)
+    is_default = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_default=True), name="one_default_payment_method"
+            )
+        ]
+
+    def __str__(self):
+        return f"card •••• {self.card_last4}"
+
+
 def new_order_number() -> str:
     return "LM" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(8))
 

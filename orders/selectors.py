@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from catalog.models import ProductImage
 
-from .models import Address, Cart, CartLine, Order, OrderLine, Reservation
+from .models import Address, Cart, CartLine, Order, OrderLine, PaymentMethod, Reservation
 
 
 @dataclass
@@ -111,6 +111,21 @@ def reservations_active_for_user(*, user) -> list[Reservation]:
 
 def address_latest(*, user) -> Address | None:
     return Address.objects.filter(user=user).order_by("-created_at").first()
+
+
+def payment_method_default(*, user) -> PaymentMethod | None:
+    if not user.is_authenticated:
+        return None
+    return PaymentMethod.objects.filter(user=user, is_default=True).first()
+
+
+def bidding_ready(*, user) -> bool:
+    """Bidders need a saved card and a shipping address, so a won lot can be charged and shipped."""
+    return (
+        user.is_authenticated
+        and PaymentMethod.objects.filter(user=user).exists()
+        and Address.objects.filter(user=user).exists()
+    )
 
 
 def show_sales(*, show_id: int) -> dict:

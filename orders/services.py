@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from catalog.selectors import variants_for_cart
 
-from .exceptions import InsufficientStock, VariantUnavailable
-from .models import Address, Cart, CartLine, ShippingMethod
+from .exceptions import InsufficientStock, PaymentDeclined, VariantUnavailable
+from .models import Address, Cart, CartLine, PaymentMethod, ShippingMethod
+from .payments import get_gateway
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +138,40 @@ def address_save(*, user, data: dict) -> Address:
     return address or Address.objects.create(user=user, **values)
 
 
+# --- Saved cards (for bidding) ----------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_method_save(*, user, card_number: str) -> PaymentMethod:
+    """Save a card with the gateway and make it the default; raises PaymentDeclined if refused."""
+    gateway = get_gateway()
+    result = gateway.save_card(card_number=card_number)
+    if not result.ok:
+        raise PaymentDeclined(result.message or "That card can't be saved.")
+    PaymentMethod.objects.filter(user=user, is_default=True).update(is_default=False)
+    return PaymentMethod.objects.create(
+        user=user, gateway=gateway.name, token=result.reference, card_last4=result.card_last4, is_default=True
+    )
+
+
+@transaction.atomic
+def payment_method_delete(*, user, method_id: int) -> None:
+    """Forget a saved card (only the owner's); the newest remaining one becomes the default."""
+    PaymentMethod.objects.filter(user=user, pk=method_id).delete()
+    if not PaymentMethod.objects.filter(user=user, is_default=True).exists():
+        newest = PaymentMethod.objects.filter(user=user).order_by("-created_at", "-id").first()
+        if newest is not None:
+            PaymentMethod.objects.filter(pk=newest.pk).update(is_default=True)
+
+
 # --- The rest of the order services, one import surface ----------------------------------------
-from .checkout import checkout_complete, prize_order_place, shipping_methods_for  # noqa: E402
+from .checkout import (  # noqa: E402
+    checkout_complete,
+    order_charge_saved_method,
+    prize_order_place,
+    shipping_methods_for,
+    won_lot_order_place,
+)
 from .fulfilment import (  # noqa: E402
     order_cancel,
     order_fulfil,
@@ -166,6 +199,7 @@ __all__ = [
     "cart_merge",
     "checkout_complete",
     "order_cancel",
+    "order_charge_saved_method",
     "order_fulfil",
     "order_mark_delivered",
     "order_refund",
@@ -173,6 +207,8 @@ __all__ = [
     "prize_order_place",
     "orders_expire_unpaid",
     "orders_redrive_stuck",
+    "payment_method_delete",
+    "payment_method_save",
     "payment_webhook_handle",
     "reservation_create",
     "reservation_release",
@@ -181,4 +217,5 @@ __all__ = [
     "shipping_methods_for",
     "waitlist_join",
     "waitlist_leave",
+    "won_lot_order_place",
 ]

@@ -7,7 +7,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import events, selectors, services
+from . import auctions, events, selectors, services
 from .exceptions import InvalidMessage, ShowError
 from .hub import RoomUnavailable, apublish, hub
 
@@ -26,6 +26,9 @@ def _load_state(show_id: int):
     deal = services.deal_state(selectors.deal_active(show=show))
     giveaway = selectors.giveaway_current(show=show)
     extras = [{"type": "deal", "deal": deal}]
+    lot = selectors.lot_current(show=show)
+    if lot is not None:
+        extras.append(auctions.lot_event(lot))
     if giveaway is not None:
         extras.append(
             events.giveaway_payload(giveaway, entries=selectors.giveaway_entry_count(giveaway=giveaway))
@@ -165,6 +168,42 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
 
     async def action_giveaway_draw(self, content):
         await database_sync_to_async(self._draw)(content.get("giveaway_id"))
+
+    async def action_bid(self, content):
+        """`lot_id`, `amount`, and optionally `max_amount` (the system bids for you up to it)."""
+        outcome = await database_sync_to_async(self._call)(
+            auctions.bid_place,
+            lot_id=content.get("lot_id"),
+            amount=content.get("amount"),
+            max_amount=content.get("max_amount"),
+        )
+        await self.send_json(
+            {
+                "type": "bid_placed",
+                "lot_id": outcome.lot.pk,
+                "leading": outcome.leading,
+                "price": str(outcome.price),
+            }
+        )
+
+    async def action_lot_start(self, content):
+        await database_sync_to_async(self._call)(
+            auctions.lot_start,
+            variant_id=content.get("variant_id"),
+            starting_price=content.get("starting_price"),
+            increment=content.get("increment"),
+            increment_table=content.get("increment_table"),
+            duration_seconds=content.get("duration_seconds", 30),
+            mode=content.get("mode", "extend"),
+            extend_seconds=content.get("extend_seconds", 10),
+            quantity=content.get("quantity", 1),
+        )
+
+    async def action_lot_after_payment(self, content):
+        """The seller's choice for a lot whose payment failed: `op` runner_up, relist or release."""
+        await database_sync_to_async(self._call)(
+            auctions.lot_after_payment, lot_id=content.get("lot_id"), op=content.get("op")
+        )
 
     def _draw(self, giveaway_id):
         show = selectors.show_get(show_id=self.show_id)

@@ -37,3 +37,23 @@ class DealUnavailable(ShowError):
 
 class GiveawayError(ShowError):
     code = "giveaway"
+
+
+class LotError(ShowError):
+    """A lot can't be started, relisted or offered as asked."""
+
+    code = "lot_error"
+
+
+class LotClosed(ShowError):
+    code = "lot_closed"
+
+
+class BidTooLow(ShowError):
+    code = "bid_too_low"
+
+
+class BidNotAllowed(NotAllowed):
+    """Not logged in, not ready to bid (card, address), muted, banned, or the seller's own staff."""
+
+    code = "bid_not_allowed"

@@ -300,3 +300,95 @@ class ShowSummary(models.Model):
 
     def __str__(self):
         return f"Summary of {self.show}"
+
+
+class Lot(models.Model):
+    """Units of one variant auctioned in a live show. The units are allocated while the lot is open
+    (so "buy now" can't sell them) and until the winner's order takes them or they go back to stock."""
+
+    class Mode(models.TextChoices):
+        EXTEND = "extend", "Timer extension (anti-sniping)"
+        SUDDEN = "sudden", "Sudden death"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open for bids"
+        AWAITING_PAYMENT = "awaiting_payment", "Won, awaiting payment"
+        PAID = "paid", "Sold and paid"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        UNSOLD = "unsold", "No bids"
+        RELISTED = "relisted", "Relisted"
+        RELEASED = "released", "Units returned to stock"
+
+    # Statuses in which the lot still holds its units allocated.
+    HOLDING = (Status.OPEN, Status.PAYMENT_FAILED)
+
+    show = models.ForeignKey(Show, on_delete=models.CASCADE, related_name="lots")
+    variant = models.ForeignKey("catalog.Variant", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(default=1, help_text="Units sold together to the winner.")
+    title = models.CharField(max_length=200, help_text="Copied from the product when the lot starts.")
+    currency = models.CharField(max_length=3)
+    starting_price = models.DecimalField(max_digits=12, decimal_places=2)
+    increment = models.DecimalField(max_digits=12, decimal_places=2, default=1)
+    increment_table = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Optional steps [["0", "1"], ["50", "5"]]: from each price on, that increment.',
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.EXTEND)
+    duration_seconds = models.PositiveIntegerField(default=30)
+    extend_seconds = models.PositiveIntegerField(default=10, help_text="Anti-sniping window N.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    current_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    leader_max = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, editable=False)
+    bid_count = models.PositiveIntegerField(default=0)
+    winner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="lots_won"
+    )
+    winning_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True, help_text="The winner's order.")
+    passed_over = models.JSONField(
+        default=list, blank=True, editable=False, help_text="Winners whose payment failed."
+    )
+    relisted_as = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="relisted_from"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(starting_price__gt=0), name="lot_start_positive"),
+            models.CheckConstraint(condition=models.Q(increment__gt=0), name="lot_increment_positive"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="lot_quantity_positive"),
+            models.UniqueConstraint(fields=["show"], condition=models.Q(status="open"), name="one_open_lot"),
+        ]
+
+    def __str__(self):
+        return f"Lot {self.pk}: {self.title} ({self.get_status_display()})"
+
+
+class Bid(models.Model):
+    """One accepted bid. `is_auto` marks a bid the system placed for someone's maximum (proxy bid)."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="bids")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bids")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    max_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    is_auto = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lot", "-amount"])]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="bid_amount_positive")]
+
+    def __str__(self):
+        return f"{self.amount} by {self.user_id} on lot {self.lot_id}"

@@ -9,10 +9,11 @@ PIN = "pin"
 DEAL = "deal"
 GIVEAWAY = "giveaway"
 MODERATE = "moderate"
+AUCTION = "auction"  # start lots, settle unpaid ones
 
-ALL_RIGHTS = frozenset({HOST, PIN, DEAL, GIVEAWAY, MODERATE})
+ALL_RIGHTS = frozenset({HOST, PIN, DEAL, GIVEAWAY, MODERATE, AUCTION})
 ROLE_RIGHTS = {
-    ShowRole.Role.COHOST: frozenset({PIN, DEAL, GIVEAWAY, MODERATE}),
+    ShowRole.Role.COHOST: frozenset({PIN, DEAL, GIVEAWAY, MODERATE, AUCTION}),
     ShowRole.Role.MODERATOR: frozenset({MODERATE}),
 }
 

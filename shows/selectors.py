@@ -10,7 +10,7 @@ from catalog.selectors import products_storefront
 from shops.models import Shop
 from shops.selectors import shop_ids_for_user
 
-from .models import ChatMessage, FlashDeal, Giveaway, GiveawayEntry, PinEvent, Show, ShowReminder
+from .models import Bid, ChatMessage, FlashDeal, Giveaway, GiveawayEntry, Lot, PinEvent, Show, ShowReminder
 
 
 def _public_shows() -> QuerySet[Show]:
@@ -132,3 +132,19 @@ def show_lineup_variants(*, show: Show) -> list:
         .select_related("product", "stock")
         .order_by("product__lineup_items__position", "position", "pk")
     )
+
+
+def lot_current(*, show: Show) -> Lot | None:
+    """The open lot, else the last one (so late joiners see who won)."""
+    lots = Lot.objects.filter(show=show).select_related("leader", "winner")
+    return lots.filter(status=Lot.Status.OPEN).first() or lots.order_by("-opened_at", "-id").first()
+
+
+def lots_for_show(*, show: Show) -> list[Lot]:
+    return list(
+        Lot.objects.filter(show=show).select_related("leader", "winner").order_by("-opened_at", "-id")
+    )
+
+
+def lot_bids(*, lot: Lot) -> list[Bid]:
+    return list(Bid.objects.filter(lot=lot).select_related("user").order_by("-created_at", "-id"))

@@ -139,6 +139,9 @@ def show_end(*, show: Show, user=None) -> Show:
     show.save(update_fields=["status", "ended_at"])
     for deal in FlashDeal.objects.filter(show=show, status=FlashDeal.Status.ACTIVE):
         _deal_close(deal)
+    from .auctions import lots_close_for_show
+
+    lots_close_for_show(show=show)
     events.broadcast_on_commit(show.pk, events.status_payload(show))
     from .tasks import show_summary_task
 

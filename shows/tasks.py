@@ -1,8 +1,9 @@
 """Show timers and follow-ups: thin wrappers that take ids and call idempotent services."""
 
 from celery import shared_task
+from django.conf import settings
 
-from . import notifications, services
+from . import auctions, notifications, services
 
 
 @shared_task(
@@ -30,8 +31,31 @@ def giveaway_draw_task(giveaway_id: int) -> None:
 
 @shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
 def show_timers_sweep_task() -> int:
-    """Beat sweeper: deals past their end and giveaways past their window, in case a timer was lost."""
-    closed = services.deals_close_due()
+    """Beat sweeper: deals, lots and giveaways past their time, and lot charges whose task was lost."""
+    closed = services.deals_close_due() + auctions.lots_close_due()
     for giveaway_id in services.giveaways_due():
         services.giveaway_draw(giveaway_id=giveaway_id)
+    auctions.lots_charge_pending()
     return closed
+
+
+@shared_task(acks_late=True, time_limit=60, soft_time_limit=50)
+def lot_close_task(lot_id: int) -> None:
+    """Fired at the lot's end time. A bid may have extended the clock since: then this run closes
+    nothing and sets a timer for the new end (the sweeper is the safety net either way)."""
+    lot = auctions.lot_close(lot_id=lot_id)
+    if lot is not None and lot.status == lot.Status.OPEN and not settings.CELERY_TASK_ALWAYS_EAGER:
+        lot_close_task.apply_async((lot_id,), eta=lot.ends_at)
+
+
+@shared_task(
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def lot_charge_task(lot_id: int) -> None:
+    """Charge the winner's saved card (idempotent: one charge per order, whoever runs it)."""
+    auctions.lot_charge(lot_id=lot_id)

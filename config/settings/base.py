@@ -217,6 +217,11 @@ LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS = env.bool(
     "LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS", default=False
 )
 # Per user and show: at most this many chat messages in this many seconds (held across processes).
+# Bids per bidder per lot: at most N every S seconds.
+LIVEMARKET_BID_RATE = (
+    env.int("LIVEMARKET_BID_RATE_BIDS", default=10),
+    env.int("LIVEMARKET_BID_RATE_SECONDS", default=10),
+)
 LIVEMARKET_CHAT_RATE = (
     env.int("LIVEMARKET_CHAT_RATE_MESSAGES", default=5),
     env.int("LIVEMARKET_CHAT_RATE_SECONDS", default=10),

@@ -42,6 +42,16 @@ class PaymentGateway(ABC):
         """Reserve the amount on the card."""
 
     @abstractmethod
+    def save_card(self, *, card_number: str) -> GatewayResult:
+        """Store a card with the provider; `reference` is the token to charge it later."""
+
+    @abstractmethod
+    def authorize_saved(
+        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        """Reserve the amount on a saved card (off-session, e.g. a won auction)."""
+
+    @abstractmethod
     def capture(self, *, reference: str, amount: Decimal) -> GatewayResult:
         """Take an authorised amount."""
 

@@ -1,4 +1,5 @@
-"""The built-in test gateway: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.
+"""The built-in test gateway: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, and
+4000 0000 0000 0341 can be saved but every later charge to it is declined (as Stripe's test card).
 
 Its webhooks are signed like Stripe's: header `Livemarket-Signature: t=<unix time>,v1=<hex HMAC-SHA256
 of "<t>.<body>" with LIVEMARKET_PAYMENT_WEBHOOK_SECRET>`, accepted for five minutes.
@@ -7,6 +8,7 @@ of "<t>.<body>" with LIVEMARKET_PAYMENT_WEBHOOK_SECRET>`, accepted for five minu
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -17,6 +19,8 @@ from .base import GatewayResult, PaymentGateway, WebhookEvent
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
+SAVES_THEN_DECLINES_CARD = "4000000000000341"
+_SAVED_OK, _SAVED_DECLINES = "tok_test_ok_", "tok_test_dc_"
 SIGNATURE_HEADER = "Livemarket-Signature"
 TOLERANCE_SECONDS = 300
 EVENT_TYPES = {"payment.succeeded", "payment.failed", "refund.succeeded"}
@@ -51,6 +55,28 @@ class TestGateway(PaymentGateway):
             )
         reference = "test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
         return GatewayResult(ok=True, reference=reference, card_last4=last4)
+
+    def save_card(self, *, card_number: str) -> GatewayResult:
+        digits = normalise_card(card_number)
+        last4 = digits[-4:]
+        if digits == DECLINE_CARD:
+            return GatewayResult(ok=False, message="Your card was declined.", card_last4=last4)
+        if digits not in (SUCCESS_CARD, SAVES_THEN_DECLINES_CARD):
+            return GatewayResult(
+                ok=False, message="Test mode: use card 4242 4242 4242 4242.", card_last4=last4
+            )
+        prefix = _SAVED_OK if digits == SUCCESS_CARD else _SAVED_DECLINES
+        return GatewayResult(ok=True, reference=prefix + secrets.token_hex(8), card_last4=last4)
+
+    def authorize_saved(
+        self, *, token: str, amount: Decimal, currency: str, idempotency_key: str
+    ) -> GatewayResult:
+        if token.startswith(_SAVED_DECLINES):
+            return GatewayResult(ok=False, message="Your card was declined.")
+        if not token.startswith(_SAVED_OK):
+            return GatewayResult(ok=False, message="Unknown saved card.")
+        reference = "test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:20]
+        return GatewayResult(ok=True, reference=reference)
 
     def capture(self, *, reference: str, amount: Decimal) -> GatewayResult:
         return GatewayResult(ok=True, reference=reference)
