@@ -16,16 +16,15 @@ class CartLineForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=99)
 
 
-class CheckoutForm(forms.ModelForm):
-    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
-    email = forms.EmailField()
+class CardAndAddressForm(forms.ModelForm):
+    """A card number and a shipping address: checkout, and getting ready to bid."""
+
     card_number = forms.CharField(
         label="Card number",
         max_length=23,
         help_text="Test mode: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.",
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
-    save_address = forms.BooleanField(required=False, initial=True, label="Save this address")
 
     class Meta:
         model = Address
@@ -52,6 +51,28 @@ class CheckoutForm(forms.ModelForm):
         if not 12 <= len(digits) <= 19:
             raise forms.ValidationError("Enter a valid card number.")
         return digits
+
+    def address_data(self) -> dict:
+        return {field: self.cleaned_data.get(field, "") for field in self.Meta.fields}
+
+
+class BiddingSetupForm(CardAndAddressForm):
+    """Bidders save a card (charged only if they win) and where to ship what they win."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["card_number"].help_text = (
+            "Charged only when you win. Test mode: 4242 4242 4242 4242; "
+            "4000 0000 0000 0341 saves but its charges are declined."
+        )
+
+
+class CheckoutForm(CardAndAddressForm):
+    checkout_key = forms.UUIDField(widget=forms.HiddenInput)
+    email = forms.EmailField()
+    save_address = forms.BooleanField(required=False, initial=True, label="Save this address")
+
+    field_order = ["checkout_key", "email", *CardAndAddressForm.Meta.fields, "card_number", "save_address"]
 
     def __init__(self, *args, shipping_methods: dict | None = None, shops: dict | None = None, **kwargs):
         """`shipping_methods`: shop id -> that shop's active methods; one choice per shop in the cart."""
@@ -84,6 +105,3 @@ class CheckoutForm(forms.ModelForm):
     @staticmethod
     def new_key() -> uuid.UUID:
         return uuid.uuid4()
-
-    def address_data(self) -> dict:
-        return {field: self.cleaned_data.get(field, "") for field in self.Meta.fields}

@@ -11,6 +11,7 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("checkout/complete/<uuid:key>/", views.checkout_done, name="checkout_done"),
     path("payments/webhooks/<slug:gateway>/", payment_views.payment_webhook, name="payment_webhook"),
+    path("account/bidding/", views.bidding_setup, name="bidding_setup"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", views.order_cancel_view, name="order_cancel"),

@@ -19,13 +19,16 @@ from .exceptions import (
     PaymentDeclined,
     VariantUnavailable,
 )
-from .forms import AddToCartForm, CartLineForm, CheckoutForm
+from .forms import AddToCartForm, BiddingSetupForm, CartLineForm, CheckoutForm
 from .services import (
+    address_save,
     cart_add,
     cart_line_remove,
     cart_line_set_quantity,
     checkout_complete,
     order_cancel,
+    payment_method_delete,
+    payment_method_save,
     shipping_methods_for,
 )
 
@@ -221,3 +224,44 @@ def order_cancel_view(request, number: str):
     else:
         messages.success(request, "Your order was cancelled.")
     return redirect(order)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bidding_setup(request):
+    """Save the card a won lot is charged to, and where it ships (Account > Bidding)."""
+    method = selectors.payment_method_default(user=request.user)
+    address = selectors.address_latest(user=request.user)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    status = 200
+    if request.method == "POST" and request.POST.get("remove_card"):
+        if method is not None:
+            payment_method_delete(user=request.user, method_id=method.pk)
+            messages.success(request, "Card removed.")
+        return redirect("bidding_setup")
+    if request.method == "POST":
+        form = BiddingSetupForm(request.POST)
+        if form.is_valid():
+            try:
+                payment_method_save(user=request.user, card_number=form.cleaned_data["card_number"])
+            except PaymentDeclined as exc:
+                form.add_error("card_number", exc.message)
+                status = 402
+            else:
+                address_save(user=request.user, data=form.address_data())
+                messages.success(request, "You're ready to bid.")
+                return redirect(next_url or "bidding_setup")
+        else:
+            status = 400
+    else:
+        initial = {f: getattr(address, f) for f in BiddingSetupForm.Meta.fields} if address else {}
+        form = BiddingSetupForm(initial=initial)
+    context = {
+        "form": form,
+        "method": method,
+        "ready": selectors.bidding_ready(user=request.user),
+        "next": next_url,
+    }
+    return render(request, "orders/bidding_setup.html", context, status=status)

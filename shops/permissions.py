@@ -35,6 +35,8 @@ MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("shows", "giveaway", ("view",)),
     ("shows", "showreminder", ("view",)),
     ("shows", "pinevent", ("view",)),
+    ("shows", "lot", ("view", "change")),  # change = settle a failed payment; rows are read-only
+    ("shows", "bid", ("view",)),
 ]
 
 

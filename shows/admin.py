@@ -13,19 +13,21 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from orders.admin import ReadOnlyAdminMixin
+from orders.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from orders.models import Reservation
 from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin
 from shops.models import User
 
-from . import services
+from . import auctions, services
 from .exceptions import ShowError
 from .models import (
+    Bid,
     BlockedWord,
     ChatMessage,
     FlashDeal,
     Giveaway,
     LineupItem,
+    Lot,
     PinEvent,
     ShopBan,
     Show,
@@ -424,3 +426,60 @@ class PinEventAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
     search_fields = ("show__title", "product__title")
     list_select_related = ("product", "show")
     ordering = ("show", "offset_seconds", "id")
+
+
+# --- Auctions ------------------------------------------------------------------------------------
+
+
+class BidInline(ReadOnlyInline):
+    """The full bid history of a lot, newest first, for the seller and ops to audit."""
+
+    model = Bid
+    shop_path = "lot__show__shop"
+    fields = ("created_at", "user", "amount", "max_amount", "is_auto")
+    ordering = ("-created_at", "-id")
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
+    """Lots are started from the host console; here sellers audit them and settle failed payments."""
+
+    shop_path = "show__shop"
+    list_display = ("title", "show", "status", "current_price", "leader", "bid_count", "winner", "ends_at")
+    list_filter = ("status", "mode")
+    search_fields = ("title", "show__title", "winner__email", "leader__email")
+    list_select_related = ("show", "leader", "winner")
+    date_hierarchy = "opened_at"
+    inlines = [BidInline]
+    actions = ["offer_runner_up", "relist", "release"]
+
+    def get_actions(self, request):
+        # ReadOnlyAdminMixin denies "change", which the settle actions need: ask for it explicitly.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_settle_permission(self, request):
+        return request.user.has_perm("shows.change_lot")
+
+    def _settle(self, request, queryset, service, done: str):
+        for lot in queryset.order_by("pk"):
+            try:
+                service(lot_id=lot.pk, user=request.user)
+            except ShowError as exc:
+                self.message_user(request, f"{lot}: {exc.message}", messages.ERROR)
+                continue
+            self.log_change(request, lot, done)
+            self.message_user(request, f"{lot.title}: {done}.", messages.SUCCESS)
+
+    @admin.action(description="Offer to the runner-up (after a failed payment)", permissions=["settle"])
+    def offer_runner_up(self, request, queryset):
+        self._settle(request, queryset, auctions.lot_offer_runner_up, "offered to the runner-up")
+
+    @admin.action(description="Relist in the live show (after a failed payment)", permissions=["settle"])
+    def relist(self, request, queryset):
+        self._settle(request, queryset, auctions.lot_relist, "relisted")
+
+    @admin.action(description="Return the units to stock (after a failed payment)", permissions=["settle"])
+    def release(self, request, queryset):
+        self._settle(request, queryset, auctions.lot_release, "units returned to stock")

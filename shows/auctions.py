@@ -29,7 +29,16 @@ from orders.services import order_charge_saved_method, won_lot_order_place
 from shops.selectors import user_is_shop_staff
 
 from . import events
-from .exceptions import BidNotAllowed, BidTooLow, InvalidMessage, LotClosed, LotError, NotAllowed, ShowNotLive
+from .exceptions import (
+    BidNotAllowed,
+    BidTooLow,
+    InvalidMessage,
+    LotClosed,
+    LotError,
+    NotAllowed,
+    RateLimited,
+    ShowNotLive,
+)
 from .models import Bid, Lot, Show, ShowRole
 from .permissions import AUCTION, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
@@ -300,7 +309,7 @@ def bid_place(*, show: Show, user, lot_id, amount, max_amount=None) -> BidOutcom
     bidder_check(show=show, user=user)
     limit, window = settings.LIVEMARKET_BID_RATE
     if rate_limit_exceeded(key=f"bid:{lot_id}:{user.pk}", limit=limit, window_seconds=window):
-        raise BidNotAllowed(f"Slow down: at most {limit} bids every {window} seconds.")
+        raise RateLimited(f"Slow down: at most {limit} bids every {window} seconds.")
     with transaction.atomic():
         return _bid_apply(show=show, user=user, lot_id=lot_id, amount=amount, ceiling=ceiling)
 
@@ -452,8 +461,10 @@ def lot_charge(*, lot_id: int) -> Lot | None:
 
 def _lot_for_seller(*, lot_id: int, user) -> Lot:
     lot = Lot.objects.select_for_update(of=("self",)).select_related("show__shop").filter(pk=lot_id).first()
-    if lot is None or AUCTION not in show_rights(user=user, show=lot.show):
+    if lot is None:
         raise LotError("There is no such lot.")
+    if AUCTION not in show_rights(user=user, show=lot.show):
+        raise NotAllowed("Only the host or a co-host can settle lots.")
     if lot.status != Lot.Status.PAYMENT_FAILED:
         raise LotError("Only a lot whose payment failed can be offered again, relisted or released.")
     return lot
@@ -531,11 +542,17 @@ def lot_after_payment(*, show: Show, user, lot_id, op) -> Lot:
 # --- Timers ------------------------------------------------------------------------------------
 
 
+def lots_due(*, show_id: int | None = None) -> list[Lot]:
+    due = Lot.objects.filter(status=Lot.Status.OPEN, ends_at__lte=timezone.now())
+    if show_id is not None:
+        due = due.filter(show_id=show_id)
+    return list(due.order_by("ends_at", "pk"))
+
+
 def lots_close_due() -> int:
-    """The sweeper (beat, `close_auctions`): close every open lot whose time is up."""
-    due = Lot.objects.filter(status=Lot.Status.OPEN, ends_at__lte=timezone.now()).values_list("pk", flat=True)
+    """The sweeper (beat, `run_timers`): close every open lot whose time is up."""
     closed = 0
-    for lot_id in list(due):
+    for lot_id in [lot.pk for lot in lots_due()]:
         lot = lot_close(lot_id=lot_id)
         closed += bool(lot and lot.closed_at and lot.status != Lot.Status.OPEN)
     return closed
@@ -550,6 +567,17 @@ def lots_charge_pending(*, older_than_seconds: int = 60) -> int:
         lot_charge(lot_id=lot_id)
         charged += 1
     return charged
+
+
+def lot_sync(*, show: Show, user, lot_id) -> Lot | None:
+    """A viewer's clock reached zero: close the lot if it is really due (never early), so the room
+    learns the result even when no timer process can reach it (the embedded demo)."""
+    if not isinstance(lot_id, int) or isinstance(lot_id, bool):
+        raise InvalidMessage("Say which lot.")
+    if not Lot.objects.filter(pk=lot_id, show=show).exists():
+        raise LotError("There is no such lot in this show.")
+    lot_close(lot_id=lot_id)
+    return Lot.objects.select_related("leader", "winner").get(pk=lot_id)
 
 
 def lots_close_for_show(*, show: Show) -> None:

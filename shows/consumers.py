@@ -25,10 +25,9 @@ def _load_state(show_id: int):
     chat = [events.chat_payload(m) for m in selectors.chat_recent(show_id=show_id)]
     deal = services.deal_state(selectors.deal_active(show=show))
     giveaway = selectors.giveaway_current(show=show)
-    extras = [{"type": "deal", "deal": deal}]
     lot = selectors.lot_current(show=show)
-    if lot is not None:
-        extras.append(auctions.lot_event(lot))
+    extras = [auctions.lot_event(lot)] if lot is not None else []
+    extras.append({"type": "deal", "deal": deal})
     if giveaway is not None:
         extras.append(
             events.giveaway_payload(giveaway, entries=selectors.giveaway_entry_count(giveaway=giveaway))
@@ -198,6 +197,11 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             extend_seconds=content.get("extend_seconds", 10),
             quantity=content.get("quantity", 1),
         )
+
+    async def action_lot_sync(self, content):
+        """Sent by clients when the lot clock hits zero; answers with the lot's state."""
+        lot = await database_sync_to_async(self._call)(auctions.lot_sync, lot_id=content.get("lot_id"))
+        await self.send_json(auctions.lot_event(lot))
 
     async def action_lot_after_payment(self, content):
         """The seller's choice for a lot whose payment failed: `op` runner_up, relist or release."""

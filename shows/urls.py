@@ -8,6 +8,7 @@ urlpatterns = [
     path("shows/<int:show_id>/buy/", views.show_buy, name="show_buy"),
     path("shows/<int:show_id>/waitlist/", views.show_waitlist_join, name="show_waitlist_join"),
     path("shows/<int:show_id>/remind/", views.show_reminder_toggle, name="show_remind"),
+    path("shows/<int:show_id>/lots/<int:lot_id>/bid/", views.lot_bid, name="lot_bid"),
     path("shows/<int:show_id>/host/", views.host_console, name="host_console"),
     path("streams/on_publish", views.stream_on_publish, name="stream_on_publish"),
     path("streams/on_publish_done", views.stream_on_publish_done, name="stream_on_publish_done"),

@@ -21,8 +21,9 @@ from orders.exceptions import ReservationError, VariantUnavailable
 from orders.services import waitlist_join
 from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed
 
-from . import selectors
-from .exceptions import NotAllowed, ShowError
+from . import auctions, selectors
+from .exceptions import InvalidMessage, NotAllowed, RateLimited, ShowError
+from .hub import RoomUnavailable
 from .services import show_buy_now, show_forget, show_remind, stream_started, stream_stopped
 
 
@@ -233,3 +234,41 @@ def host_console(request, show_id: int):
         "can_moderate": "moderate" in rights,
     }
     return render(request, "shows/host_console.html", context)
+
+
+def _bid_error_status(exc: ShowError) -> int:
+    if isinstance(exc, NotAllowed):
+        return 403
+    if isinstance(exc, RateLimited):
+        return 429
+    return 400 if isinstance(exc, InvalidMessage) else 409  # too low, closed, already leading
+
+
+@require_POST
+def lot_bid(request, show_id: int, lot_id: int):
+    """A bid as a plain POST (form or JSON body): the same service as the room's `bid` action."""
+    show = selectors.show_get_public(show_id=show_id)
+    if not request.user.is_authenticated:
+        return JsonResponse({"code": "bid_not_allowed", "message": "Log in to bid."}, status=401)
+    data = request.POST
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return JsonResponse({"code": "invalid", "message": "Send a JSON object."}, status=400)
+    try:
+        outcome = auctions.bid_place(
+            show=show,
+            user=request.user,
+            lot_id=lot_id,
+            amount=data.get("amount"),
+            max_amount=data.get("max_amount") or None,
+        )
+    except ShowError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=_bid_error_status(exc))
+    except RoomUnavailable as exc:
+        return JsonResponse({"code": "unavailable", "message": str(exc)}, status=503)
+    payload = auctions.lot_payload(outcome.lot)
+    return JsonResponse({"leading": outcome.leading, "price": str(outcome.price), "lot": payload})

@@ -21,16 +21,19 @@ from catalog.services import product_image_add
 from catalog.sync.services import inventory_sync_now
 from orders.models import ShippingMethod
 from orders.services import (
+    address_save,
     cart_add,
     cart_get_or_create,
     checkout_complete,
     order_refund,
+    payment_method_save,
     reservation_create,
     waitlist_join,
 )
 from shops.admin_scoping import ShopScopedAdminMixin
 from shops.models import Shop
 from shops.services import shop_follow
+from shows.auctions import bid_place, lot_start
 from shows.models import BlockedWord, ShowRole
 from shows.services import (
     chat_post,
@@ -122,7 +125,11 @@ def _populate(shop, owner, buyer):
     show_pin_product(show=show, user=owner, product_id=product.pk)
     deal_start(show=show, user=owner, variant_id=variant.pk, price="9.00", units=2)
     giveaway_start(show=show, user=owner, variant_id=variant.pk)
-    show_end(show=show, user=owner)
+    address_save(user=buyer, data=ADDRESS)
+    payment_method_save(user=buyer, card_number="4242424242424242")
+    lot = lot_start(show=show, user=owner, variant_id=variant.pk, starting_price="5.00")
+    bid_place(show=show, user=buyer, lot_id=lot.pk, amount="5.00")
+    show_end(show=show, user=owner)  # closes the lot to the buyer
     later = show_create(
         shop=shop, title=f"{shop.name} next show", scheduled_start=timezone.now() + timezone.timedelta(days=1)
     )

@@ -15,16 +15,19 @@ from django.utils import timezone
 
 import shows.tasks
 from orders.models import Order, Reservation
-from orders.services import address_save
+from orders.services import address_save, payment_method_save
 from shops.services import shop_member_add
+from shows.auctions import bid_place, lot_close, lot_start
 from shows.consumers import ShowConsumer
 from shows.exceptions import NotAllowed
 from shows.models import (
+    Bid,
     BlockedWord,
     ChatMessage,
     FlashDeal,
     Giveaway,
     GiveawayEntry,
+    Lot,
     PinEvent,
     ShopBan,
     Show,
@@ -125,6 +128,11 @@ def _snapshot(room: Room) -> dict:
             GiveawayEntry.objects.filter(giveaway__show=show).values_list("giveaway_id", "user_id")
         ),
         "orders": Order.objects.filter(show_id=show.pk).count(),
+        "lots": sorted(
+            Lot.objects.filter(show=show).values_list(
+                "pk", "status", "current_price", "leader_id", "bid_count"
+            )
+        ),
     }
 
 
@@ -165,6 +173,36 @@ def _live_with_giveaway_entrant(room: Room) -> None:
     giveaway_enter(show=room.show, user=room.target, giveaway_id=room.giveaway.pk)
 
 
+def _ready_to_bid(room: Room) -> None:
+    for user in [*room.users.values(), room.target]:
+        if user is not None:
+            payment_method_save(user=user, card_number="4242424242424242")
+
+
+def _live_with_lot(room: Room) -> None:
+    _live(room)
+    _ready_to_bid(room)
+    room.extra["lot"] = lot_start(
+        show=room.show, user=room.users["host"], variant_id=room.variant.pk, starting_price="10.00"
+    )
+
+
+def _live_with_due_lot(room: Room) -> None:
+    _live_with_lot(room)
+    Lot.objects.filter(pk=room.extra["lot"].pk).update(ends_at=timezone.now() - timezone.timedelta(seconds=1))
+
+
+def _live_with_unpaid_lot(room: Room) -> None:
+    """A lot won by someone whose saved card declines the charge."""
+    _live_with_lot(room)
+    lot = room.extra["lot"]
+    payment_method_save(user=room.target, card_number="4000000000000341")
+    bid_place(show=room.show, user=room.target, lot_id=lot.pk, amount="10.00")
+    Lot.objects.filter(pk=lot.pk).update(ends_at=timezone.now() - timezone.timedelta(seconds=1))
+    lot_close(lot_id=lot.pk)
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.PAYMENT_FAILED
+
+
 # --- The rules -----------------------------------------------------------------------------------
 
 
@@ -176,6 +214,7 @@ class Rule:
     changes: frozenset  # which parts of the snapshot an allowed action changes
     check: Callable[[dict, Room, str], None]  # the event and the database after an allowed action
     setup: Callable[[Room], None] = _live
+    refusal: str = "forbidden"  # the error code a refused role gets
 
 
 def _check_chat(event, room, role):
@@ -248,6 +287,34 @@ def _check_giveaway_started(event, room, role):
 def _check_entered(event, room, role):
     assert event["giveaway_id"] == room.giveaway.pk
     assert GiveawayEntry.objects.filter(giveaway=room.giveaway, user=room.users[role]).count() == 1
+
+
+def _check_lot_started(event, room, role):
+    lot = Lot.objects.get(show=room.show)
+    assert (event["lot"]["id"], event["lot"]["status"], lot.status) == (lot.pk, "open", Lot.Status.OPEN)
+    assert Show.objects.get(pk=room.show.pk).pinned_product_id == room.variant.product_id
+
+
+def _check_bid(event, room, role):
+    lot = Lot.objects.get(pk=room.extra["lot"].pk)
+    bid = Bid.objects.get(lot=lot)
+    assert (bid.user_id, bid.amount, lot.leader_id) == (
+        room.users[role].pk,
+        lot.starting_price,
+        room.users[role].pk,
+    )
+    assert (event["lot"]["current_price"], event["lot"]["leader"]) == ("10.00", room.users[role].public_name)
+
+
+def _check_lot_unsold(event, room, role):
+    assert (event["lot"]["status"], Lot.objects.get(pk=room.extra["lot"].pk).status) == ("unsold", "unsold")
+
+
+def _check_lot_released(event, room, role):
+    assert (event["lot"]["status"], Lot.objects.get(pk=room.extra["lot"].pk).status) == (
+        "released",
+        "released",
+    )
 
 
 def _check_drawn(event, room, role):
@@ -373,6 +440,49 @@ RULES: dict[str, Rule] = {
         check=_check_drawn,
         setup=_live_with_giveaway_entrant,
     ),
+    "lot_start": Rule(
+        payload=lambda room, role: {
+            "action": "lot_start",
+            "variant_id": room.variant.pk,
+            "starting_price": "10.00",
+            "increment": "1.00",
+            "duration_seconds": 30,
+            "mode": "extend",
+        },
+        allowed=HOSTS,
+        event="lot",
+        changes=frozenset({"lots", "show", "pins"}),
+        check=_check_lot_started,
+    ),
+    "bid": Rule(
+        payload=lambda room, role: {"action": "bid", "lot_id": room.extra["lot"].pk, "amount": "10.00"},
+        allowed=frozenset({"shopper", "other_shop_staff"}),  # never the seller's own team
+        event="bid",
+        changes=frozenset({"lots"}),
+        check=_check_bid,
+        setup=_live_with_lot,
+        refusal="bid_not_allowed",
+    ),
+    "lot_sync": Rule(
+        payload=lambda room, role: {"action": "lot_sync", "lot_id": room.extra["lot"].pk},
+        allowed=frozenset(ROLES),  # closes a lot only when it is due, so anyone may ask
+        event="lot",
+        changes=frozenset({"lots"}),
+        check=_check_lot_unsold,
+        setup=_live_with_due_lot,
+    ),
+    "lot_after_payment": Rule(
+        payload=lambda room, role: {
+            "action": "lot_after_payment",
+            "lot_id": room.extra["lot"].pk,
+            "op": "release",
+        },
+        allowed=HOSTS,
+        event="lot",
+        changes=frozenset({"lots"}),
+        check=_check_lot_released,
+        setup=_live_with_unpaid_lot,
+    ),
 }
 
 
@@ -401,7 +511,7 @@ async def test_room_action_is_allowed_or_refused_by_role(room, action, role):
         assert changed == rule.changes
         await sync_to_async(rule.check)(event, room, role)
     else:
-        assert (event["type"], event["code"]) == ("error", "forbidden"), f"{role} could {action}: {event}"
+        assert (event["type"], event["code"]) == ("error", rule.refusal), f"{role} could {action}: {event}"
         assert event["message"]
         assert after == before
 
