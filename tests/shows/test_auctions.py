@@ -336,7 +336,7 @@ def test_seller_offers_the_lot_to_the_runner_up_at_their_bid(live_show, merchant
 
 def test_seller_relists_or_releases_a_failed_lot(live_show, merchant, item, other_merchant):
     lot, _runner, _winner = _won_but_declined(live_show, merchant, item)
-    with pytest.raises(LotError):
+    with pytest.raises(NotAllowed):
         lot_release(lot_id=lot.pk, user=other_merchant)
     new_lot = lot_relist(lot_id=lot.pk, user=merchant)
     assert (new_lot.status, new_lot.bid_count, stock_of(item).allocated) == (Lot.Status.OPEN, 0, 1)
