@@ -36,6 +36,7 @@ from .models import (
     WaitlistEntry,
 )
 from .payments import GatewayResult, get_gateway
+from .pricing import line_price_groups
 from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
 from .services import ADDRESS_FIELDS, address_save
 
@@ -70,22 +71,9 @@ def _shipping_for(*, user, shop, method: ShippingMethod | None, show_id: int | N
 
 
 def _price_groups(*, line: CartLine, variant, holds: list[Reservation]) -> list[tuple[Decimal, int]]:
-    """Split a cart line by price: units held at a show price (a flash deal) first, the rest at the
-    variant's price."""
-    groups: dict[Decimal, int] = defaultdict(int)
-    left = line.quantity
-    priced = sorted(
-        (h for h in holds if h.variant_id == line.variant_id and h.unit_price is not None),
-        key=lambda h: h.unit_price,
+    return line_price_groups(
+        variant_id=line.variant_id, quantity=line.quantity, list_price=variant.price, holds=holds
     )
-    for hold in priced:
-        take = min(left, hold.quantity)
-        if take:
-            groups[hold.unit_price] += take
-            left -= take
-    if left:
-        groups[variant.price] += left
-    return sorted(groups.items())
 
 
 def _orders_for_checkout(*, user, checkout_key: uuid.UUID) -> list[Order]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from catalog.models import ProductImage
 
 from .models import Address, Cart, CartLine, Order, OrderLine, PaymentMethod, Reservation
+from .pricing import line_price_groups
 
 
 @dataclass
@@ -38,8 +39,9 @@ def cart_lines(*, cart: Cart) -> list[CartLine]:
     )
 
 
-def cart_view(*, cart: Cart | None) -> CartView:
-    """The cart grouped by shop, with subtotals per shop (each shop has its own currency)."""
+def cart_view(*, cart: Cart | None, holds: list[Reservation] | None = None) -> CartView:
+    """The cart grouped by shop, with subtotals per shop (each shop has its own currency). With the
+    shopper's `holds`, units held at a show price are priced as checkout will charge them."""
     if cart is None:
         return CartView(cart=None, groups=[], item_count=0)
     groups: dict[int, CartShopGroup] = {}
@@ -47,7 +49,14 @@ def cart_view(*, cart: Cart | None) -> CartView:
     for line in cart_lines(cart=cart):
         shop = line.variant.product.shop
         group = groups.setdefault(shop.pk, CartShopGroup(shop=shop))
-        line.line_total = line.variant.price * line.quantity
+        prices = line_price_groups(
+            variant_id=line.variant_id,
+            quantity=line.quantity,
+            list_price=line.variant.price,
+            holds=holds or [],
+        )
+        line.line_total = sum((price * units for price, units in prices), Decimal("0.00"))
+        line.show_priced = any(price != line.variant.price for price, _ in prices)
         line.available = line.variant.stock.available
         group.lines.append(line)
         group.subtotal += line.line_total

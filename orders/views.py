@@ -161,11 +161,12 @@ def checkout(request):
         if saved:
             initial.update({f: getattr(saved[0], f) for f in CheckoutForm.Meta.fields})
         form = CheckoutForm(initial=initial, **form_kwargs)
+    holds = selectors.reservations_active_for_user(user=request.user)
     context = {
         "form": form,
-        "cart_view": selectors.cart_view(cart=cart),
+        "cart_view": selectors.cart_view(cart=cart, holds=holds),
         "saved_addresses": saved,
-        "holds": selectors.reservations_active_for_user(user=request.user),
+        "holds": holds,
     }
     return render(request, "orders/checkout.html", context, status=status)
 

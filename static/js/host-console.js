@@ -2,7 +2,7 @@
  *
  * Sends (see shared/CONTRACT.md): go_live, end, pin {product_id|null}, moderate {op, message_id|user_id},
  * deal_start {variant_id, price, units, per_buyer_limit, duration_seconds}, deal_end,
- * giveaway_start {variant_id, duration_seconds, followers_only}, giveaway_draw {giveaway_id}.
+ * giveaway_start {variant_id, duration_seconds, followers_only}, giveaway_draw {giveaway_id}, chat {text}.
  * Ids and counts go out as JSON numbers, the price as a "12.00" string. Every action is checked on
  * the server again; its `error` answers show as toasts.
  *
@@ -40,6 +40,7 @@
     connLabel: root.querySelector("[data-conn-label]"),
     toasts: root.querySelector("[data-toasts]"),
     chatList: root.querySelector("[data-chat-list]"),
+    chatForm: root.querySelector("[data-chat-form]"),
     dealForm: root.querySelector("[data-deal-form]"),
     dealState: root.querySelector("[data-deal-state]"),
     dealEnd: root.querySelector("[data-deal-end]"),
@@ -228,6 +229,20 @@
         per_buyer_limit: intField(form, "per_buyer_limit"),
         duration_seconds: intField(form, "duration_seconds"),
       });
+    });
+  }
+
+  // The host talks to the room from here too, under their own name.
+  if (els.chatForm) {
+    els.chatForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var input = els.chatForm.elements.namedItem("text");
+      var text = (input.value || "").trim();
+      if (text && send({ action: "chat", text: text.slice(0, 500) })) {
+        input.value = "";
+        chat.scrollToBottom();
+      }
+      input.focus();
     });
   }
 

@@ -172,11 +172,13 @@ def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserC
     """Makes browser contexts (one per person) at the site; all are closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def make(*, viewport: dict | None = None, phone: bool = False, **options) -> BrowserContext:
+    def make(
+        *, viewport: dict | None = None, phone: bool = False, base_url: str = "", **options
+    ) -> BrowserContext:
         if phone:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
         context = browser.new_context(
-            base_url=site.url, viewport=viewport or (PHONE if phone else DESKTOP), **options
+            base_url=base_url or site.url, viewport=viewport or (PHONE if phone else DESKTOP), **options
         )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
         context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), _loopback_only)
