@@ -130,10 +130,19 @@ def payment_method_default(*, user) -> PaymentMethod | None:
 
 def bidding_ready(*, user) -> bool:
     """Bidders need a saved card and a shipping address, so a won lot can be charged and shipped."""
+    if not user.is_authenticated:
+        return False
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef
+
     return (
-        user.is_authenticated
-        and PaymentMethod.objects.filter(user=user).exists()
-        and Address.objects.filter(user=user).exists()
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .filter(
+            Exists(PaymentMethod.objects.filter(user=OuterRef("pk"))),
+            Exists(Address.objects.filter(user=OuterRef("pk"))),
+        )
+        .exists()
     )
 
 

@@ -75,7 +75,33 @@ ACCOUNTS = (
         "merchant3", "merchant3@livemarket.test", "merchant3-demo-pass", "owner of glow-lab", "Glow Lab"
     ),
     AccountSpec("shopper", "shopper@livemarket.test", "shopper-demo-pass", "shopper", "Sam Shopper"),
+    AccountSpec(
+        "bidder", "bidder@livemarket.test", "bidder-demo-pass", "shopper (second bidder)", "Bea Bidder"
+    ),
 )
+
+# Shoppers seeded ready to bid: a saved test card and a shipping address.
+BIDDERS = {
+    "shopper": {
+        "full_name": "Sam Shopper",
+        "line1": "12 Rua das Flores",
+        "city": "Lisbon",
+        "postal_code": "1200-195",
+        "country": "PT",
+        "phone": "",
+        "line2": "",
+    },
+    "bidder": {
+        "full_name": "Bea Bidder",
+        "line1": "5 Canal Street",
+        "city": "Amsterdam",
+        "postal_code": "1012 AB",
+        "country": "NL",
+        "phone": "",
+        "line2": "",
+    },
+}
+DEMO_CARD = "4242424242424242"
 
 SHOPS = (
     ShopSpec(

@@ -148,3 +148,7 @@ def lots_for_show(*, show: Show) -> list[Lot]:
 
 def lot_bids(*, lot: Lot) -> list[Bid]:
     return list(Bid.objects.filter(lot=lot).select_related("user").order_by("-created_at", "-id"))
+
+
+def lot_in_show(*, show: Show, lot_id: int) -> bool:
+    return Lot.objects.filter(pk=lot_id, show=show).exists()

@@ -84,6 +84,7 @@ def show_detail(request, show_id: int):
         "is_host": "host" in rights,
         "can_pin": "pin" in rights,
         "can_moderate": "moderate" in rights,
+        "bidding_ready": order_selectors.bidding_ready(user=request.user),
         "reminded": show.status == show.Status.SCHEDULED
         and selectors.show_reminded(show=show, user=request.user),
         "chapters": [
@@ -248,6 +249,8 @@ def _bid_error_status(exc: ShowError) -> int:
 def lot_bid(request, show_id: int, lot_id: int):
     """A bid as a plain POST (form or JSON body): the same service as the room's `bid` action."""
     show = selectors.show_get_public(show_id=show_id)
+    if not selectors.lot_in_show(show=show, lot_id=lot_id):
+        raise Http404("No such lot")
     if not request.user.is_authenticated:
         return JsonResponse({"code": "bid_not_allowed", "message": "Log in to bid."}, status=401)
     data = request.POST

@@ -279,6 +279,10 @@
         var data;
         try { data = JSON.parse(event.data); } catch (e) { return; }
         options.onMessage(data);
+        // Other page modules (auction.js) listen for room events without owning the socket.
+        (data.type === "batch" ? batchEvents(data) : [data]).forEach(function (item) {
+          document.dispatchEvent(new CustomEvent("livemarket:room-event", { detail: item }));
+        });
       });
       ws.addEventListener("close", function (event) {
         if (socket !== ws) return;
@@ -332,6 +336,7 @@
       else options.setConn("offline");
     }
 
+    if (window.LivemarketRoom) window.LivemarketRoom.send = send;
     return { start: start, send: send };
   }
 

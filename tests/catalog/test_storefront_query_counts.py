@@ -64,7 +64,7 @@ PAGES = {
     "search": (lambda d: "/search/?q=blue+record", 8),
     "listing": (lambda d: "/products/?sort=price_asc&in_stock=on", 9),
     "category": (lambda d: "/categories/records/?page=1", 10),
-    "show": (lambda d: f"/shows/{d['show'].pk}/", 13),
+    "show": (lambda d: f"/shows/{d['show'].pk}/", 14),  # +1: is the viewer ready to bid (one EXISTS query)
     "cart": (lambda d: "/cart/", 9),
     "orders": (lambda d: "/orders/", 7),
     "order": (lambda d: f"/orders/{d['order'].number}/", 8),

@@ -9,6 +9,7 @@ from django.core.management import call_command
 
 from catalog.models import Category, Product, ProductImage, Stock, Variant
 from catalog.stock import stock_set_on_hand
+from orders.models import Address, PaymentMethod
 from shops.models import Follow, Shop, ShopMembership, User
 from shows.models import BlockedWord, ChatMessage, PinEvent, Show, ShowReminder, ShowRole, ShowSummary
 
@@ -19,6 +20,7 @@ CONTRACT_ACCOUNTS = {
     "merchant": ("merchant@livemarket.test", "merchant-demo-pass"),
     "merchant2": ("merchant2@livemarket.test", "merchant2-demo-pass"),
     "shopper": ("shopper@livemarket.test", "shopper-demo-pass"),
+    "bidder": ("bidder@livemarket.test", "bidder-demo-pass"),
 }
 
 
@@ -52,6 +54,8 @@ def _counts() -> dict[str, int]:
         ShowReminder,
         PinEvent,
         ShowSummary,
+        Address,
+        PaymentMethod,
     )
     return {model.__name__: model.objects.count() for model in models}
 

@@ -19,7 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from catalog.models import Category, Product, Variant
 from catalog.services import category_get_or_create, product_create, product_image_add, variant_create
-from orders.services import shipping_method_create, shipping_methods_for
+from orders import selectors as order_selectors
+from orders.services import address_save, payment_method_save, shipping_method_create, shipping_methods_for
 from shops.models import Shop, User
 from shops.services import (
     shop_create,
@@ -152,7 +153,8 @@ def render_logo(*, name: str, palette: tuple[str, str]) -> bytes:
 
 class Command(BaseCommand):
     help = (
-        "Seed the demo marketplace: the demo accounts (ops, merchant, merchant2, merchant3, shopper), "
+        "Seed the demo marketplace: the demo accounts (ops, merchant, merchant2, merchant3, shopper, bidder; "
+        "shopper and bidder have a saved test card and address, so they can bid at once), "
         "three shops with about 40 products, generated images and stock, blocked chat words, one live "
         "show (with merchant2 as co-host), two scheduled ones (shopper asked for a reminder of one) and "
         "an ended one with a replay and product chapters. Safe to run again: anything that already "
@@ -171,6 +173,7 @@ class Command(BaseCommand):
             self._seed_shows(shops, users, products)
             for slug in ("vinyl-vault", "sneaker-sanctum"):
                 shop_follow(user=users["shopper"], shop=shops[slug])
+            self._seed_bidding(users)
 
         elapsed = (timezone.now() - started).total_seconds()
         if self.created:
@@ -203,6 +206,16 @@ class Command(BaseCommand):
             user_email_verified_ensure(user=user)
             users[spec.username] = user
         return users
+
+    def _seed_bidding(self, users: dict[str, User]) -> None:
+        """Shopper and bidder can bid at once: a saved test card and an address each."""
+        for username, address in demo_data.BIDDERS.items():
+            user = users[username]
+            if not order_selectors.addresses_for_user(user=user):
+                address_save(user=user, data=address)
+            if order_selectors.payment_method_default(user=user) is None:
+                payment_method_save(user=user, card_number=demo_data.DEMO_CARD)
+                self._note("saved cards", f"saved a test card for {username}")
 
     def _seed_shops(self, users: dict[str, User]) -> dict[str, Shop]:
         self.stdout.write(self.style.MIGRATE_HEADING("Shops"))
