@@ -29,3 +29,21 @@ class StockFeedError(CatalogError):
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)
+
+
+class SkuTaken(CatalogError):
+    """Another variant of the shop already has this SKU."""
+
+    field = "sku"
+
+    def __init__(self, sku: str):
+        self.sku = sku
+        super().__init__(f"Another variant of this shop already has SKU {sku}.")
+
+
+class SlugTaken(CatalogError):
+    field = "slug"
+
+    def __init__(self, slug: str):
+        self.slug = slug
+        super().__init__(f"Another product of this shop already has the slug {slug}.")

@@ -10,7 +10,7 @@ from django.http import Http404
 
 from shops.models import Shop
 
-from .models import Category, Product, ProductImage, Variant
+from .models import Category, Product, ProductImage, Stock, Variant
 
 
 def _images_prefetch() -> Prefetch:
@@ -145,3 +145,38 @@ def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:
         )
     )
     return {variant.pk: variant for variant in variants}
+
+
+def products_public_api() -> QuerySet[Product]:
+    """Storefront products for the public API, with variants and their stock in one more query."""
+    return products_storefront().prefetch_related(
+        Prefetch("variants", queryset=Variant.objects.select_related("stock").order_by("position", "id"))
+    )
+
+
+def products_for_merchant() -> QuerySet[Product]:
+    """Every product of any status with variants, stock and images (scope it to the caller's shops)."""
+    return Product.objects.select_related("shop", "category").prefetch_related(
+        _images_prefetch(),
+        Prefetch("variants", queryset=Variant.objects.select_related("stock").order_by("position", "id")),
+    )
+
+
+def variants_for_merchant() -> QuerySet[Variant]:
+    return Variant.objects.select_related("product", "shop", "stock")
+
+
+def images_for_merchant() -> QuerySet[ProductImage]:
+    return ProductImage.objects.select_related("product")
+
+
+def stock_for_merchant() -> QuerySet[Stock]:
+    return Stock.objects.select_related("variant__product", "variant__shop")
+
+
+def sku_taken(*, shop_id: int, sku: str, exclude_variant_id: int | None = None) -> bool:
+    return Variant.objects.filter(shop_id=shop_id, sku=sku).exclude(pk=exclude_variant_id).exists()
+
+
+def product_slug_taken(*, shop_id: int, slug: str, exclude_product_id: int | None = None) -> bool:
+    return Product.objects.filter(shop_id=shop_id, slug=slug).exclude(pk=exclude_product_id).exists()

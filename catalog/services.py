@@ -9,8 +9,10 @@ from django.utils.text import slugify
 from shops.images import RENDITIONS, render_rendition, validate_image_upload
 from shops.models import Shop
 
+from .exceptions import SkuTaken, SlugTaken
 from .models import Category, Product, ProductImage, Variant
-from .stock import stock_ensure, stock_set_on_hand
+from .selectors import product_slug_taken, sku_taken
+from .stock import stock_ensure, stock_lock_unallocated, stock_set_on_hand
 
 
 def _unique_product_slug(*, shop: Shop, title: str) -> str:
@@ -127,3 +129,76 @@ def product_image_renditions_make(*, image_id: int) -> bool:
 def products_set_status(*, product_ids: list[int], status: str) -> int:
     """Bulk publish / archive; returns how many products changed."""
     return Product.objects.filter(pk__in=product_ids).exclude(status=status).update(status=status)
+
+
+# --- Editing (the API and the admin's forms change rows only through these) -------------------------
+
+PRODUCT_EDITABLE = ("title", "slug", "description", "status", "category", "is_featured")
+VARIANT_EDITABLE = ("sku", "name", "options", "price", "compare_at_price", "weight_grams", "position")
+
+
+def _apply(instance, allowed: tuple[str, ...], changes: dict) -> list[str]:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValueError(f"not editable here: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    return list(changes)
+
+
+@transaction.atomic
+def product_update(*, product: Product, **changes) -> Product:
+    """Change a product's own fields; a taken slug in the same shop raises SlugTaken."""
+    if "slug" in changes:
+        changes["slug"] = slugify(changes["slug"])[:200] or product.slug
+        if product_slug_taken(shop_id=product.shop_id, slug=changes["slug"], exclude_product_id=product.pk):
+            raise SlugTaken(changes["slug"])
+    fields = _apply(product, PRODUCT_EDITABLE, changes)
+    if fields:
+        product.save(update_fields=[*fields, "updated_at"])
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product and its variants, unless units of it are promised to orders or holds
+    (archive it instead: it leaves the storefront and the orders keep their snapshot)."""
+    variant_ids = list(product.variants.values_list("pk", flat=True))
+    stock_lock_unallocated(variant_ids=variant_ids)
+    product.delete()
+
+
+@transaction.atomic
+def variant_update(*, variant: Variant, **changes) -> Variant:
+    """Change a variant's own fields (stock changes through catalog.stock); SKUs stay unique per shop."""
+    if "sku" in changes and sku_taken(
+        shop_id=variant.shop_id, sku=changes["sku"], exclude_variant_id=variant.pk
+    ):
+        raise SkuTaken(changes["sku"])
+    if "price" in changes:
+        changes["price"] = Decimal(changes["price"])
+    fields = _apply(variant, VARIANT_EDITABLE, changes)
+    if fields:
+        variant.save(update_fields=fields)
+    return variant
+
+
+@transaction.atomic
+def variant_delete(*, variant: Variant) -> None:
+    stock_lock_unallocated(variant_ids=[variant.pk])
+    variant.delete()
+
+
+def product_image_update(
+    *, image: ProductImage, alt_text: str | None = None, position: int | None = None
+) -> ProductImage:
+    changes = {k: v for k, v in (("alt_text", alt_text), ("position", position)) if v is not None}
+    if changes:
+        ProductImage.objects.filter(pk=image.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(image, name, value)
+    return image
+
+
+def product_image_delete(*, image: ProductImage) -> None:
+    image.delete()

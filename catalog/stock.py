@@ -166,3 +166,12 @@ def stock_set_on_hand_many(*, levels: dict[int, int], dry_run: bool = False) -> 
         if written != len(to_write):  # impossible under the lock; refuse rather than half-apply
             raise StockBelowAllocated(next(iter(to_write)), -1)
     return result
+
+
+@transaction.atomic
+def stock_lock_unallocated(*, variant_ids: list[int]) -> None:
+    """Before removing variants: lock their rows and refuse while any unit is promised to an order or
+    hold (so a sale cannot slip in between the check and the delete)."""
+    for variant_id, row in _lock(sorted(variant_ids)).items():
+        if row.allocated > 0:
+            raise StockBelowAllocated(variant_id, row.allocated)

@@ -23,6 +23,7 @@ from .lifecycle import NOT_YET_SHIPPED, order_event_add, order_lock, order_trans
 from .models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from .payments import get_gateway
 from .reservations import stock_release_to_waitlist_or_sale
+from .webhooks_out import order_shipped_emit
 
 logger = logging.getLogger(__name__)
 S = Order.Status
@@ -119,6 +120,8 @@ def order_ship(*, order: Order, actor, carrier: str, tracking_number: str) -> Sh
             shipped_at=timezone.now(),
         )
         shipment.refresh_from_db()
+        for each in bundled:
+            order_shipped_emit(order=each, shipment=shipment)
     return shipment
 
 

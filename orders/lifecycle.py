@@ -86,4 +86,8 @@ def order_transition(
         actor_label=actor_label or actor_label_for(actor),
         message=message[:300],
     )
+    if to == S.PAID:
+        from .webhooks_out import order_paid_emit  # shops' webhooks, sent after commit
+
+        order_paid_emit(order=order)
     return order

@@ -70,6 +70,9 @@ class AddressFields(models.Model):
         return [x for x in (self.full_name, self.line1, self.line2, city_line, self.country) if x]
 
 
+ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
+
+
 class Address(AddressFields):
     """A shopper's saved shipping address."""
 

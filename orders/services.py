@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.selectors import variants_for_cart
 
 from .exceptions import InsufficientStock, PaymentDeclined, VariantUnavailable
-from .models import Address, Cart, CartLine, PaymentMethod, ShippingMethod
+from .models import ADDRESS_FIELDS, Address, Cart, CartLine, PaymentMethod, ShippingMethod
 from .payments import get_gateway
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,6 @@ def shipping_method_create(
 
 
 # --- Addresses -------------------------------------------------------------------------------
-
-ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "postal_code", "country", "phone")
 
 
 def address_save(*, user, data: dict) -> Address:

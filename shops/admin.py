@@ -1,9 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.template.response import TemplateResponse
 
 from .admin_scoping import ShopScopedModelAdmin
-from .models import Follow, Shop, ShopMembership, User
+from .apikeys import api_key_create, api_key_rename, api_keys_revoke
+from .models import ApiKey, Follow, Shop, ShopMembership, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .services import shop_member_add
+from .webhooks import (
+    webhook_deliveries_replay,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_update,
+    webhook_url_validate,
+)
 
 
 @admin.register(User)
@@ -55,3 +65,159 @@ class FollowAdmin(ShopScopedModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+# --- API keys and webhooks ---------------------------------------------------------------------
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ShopScopedModelAdmin):
+    """Keys are made here and shown once, on the page after saving; only a hash is kept."""
+
+    list_display = ("name", "shop", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    actions = ["revoke"]
+
+    @admin.display(description="key")
+    def key_prefix(self, key):
+        return f"lm_{key.prefix}_…"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("shop", "name")
+        return ("shop", "name", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("shop", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke instead: the row is the record of who could call the API
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            api_key_rename(key=obj, name=form.cleaned_data["name"])
+            return
+        key, raw = api_key_create(shop=obj.shop, name=obj.name, created_by=request.user)
+        obj.pk, obj.prefix, obj.created_by = key.pk, key.prefix, key.created_by
+        request._lm_new_api_key = raw
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw = getattr(request, "_lm_new_api_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Copy your new API key",
+            "key": obj,
+            "raw_key": raw,
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/shops/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        count = api_keys_revoke(key_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} key(s) revoked.", messages.SUCCESS)
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("shop", "url", "events", "is_active")
+
+    def clean_url(self):
+        return webhook_url_validate(self.cleaned_data["url"])
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ShopScopedModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ("url", "shop", "event_list", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("url",)
+
+    @admin.display(description="events")
+    def event_list(self, endpoint):
+        return ", ".join(endpoint.events)
+
+    def get_readonly_fields(self, request, obj=None):
+        # The signing secret, to configure the receiver; the shop is fixed once made.
+        return () if obj is None else ("shop", "secret")
+
+    def get_fields(self, request, obj=None):
+        fields = ["shop", "url", "events", "is_active"]
+        return fields if obj is None else [*fields, "secret"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            webhook_endpoint_update(
+                endpoint=obj, url=data["url"], events=data["events"], is_active=data["is_active"]
+            )
+            return
+        endpoint = webhook_endpoint_create(
+            shop=data["shop"], url=data["url"], events=data["events"], is_active=data["is_active"]
+        )
+        obj.pk, obj.secret = endpoint.pk, endpoint.secret
+
+    def delete_model(self, request, obj):
+        webhook_endpoint_delete(endpoint=obj)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ShopScopedModelAdmin):
+    """The log of every delivery and its attempts; failed ones can be replayed."""
+
+    shop_path = "endpoint__shop"
+    list_display = (
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event")
+    list_select_related = ("endpoint",)
+    search_fields = ("endpoint__url", "event_id")
+    actions = ["replay"]
+    readonly_fields = (
+        "endpoint",
+        "event",
+        "event_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "payload",
+        "attempt_log",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("shops.change_webhookdelivery")
+
+    @admin.action(description="Replay the selected deliveries", permissions=["replay"])
+    def replay(self, request, queryset):
+        count = webhook_deliveries_replay(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{count} deliver(y/ies) queued again.", messages.SUCCESS)

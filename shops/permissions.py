@@ -7,6 +7,9 @@ reach every existing merchant as soon as it is listed here."""
 MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("shops", "shop", ("view", "change")),
     ("shops", "shopmembership", ("view",)),
+    ("shops", "apikey", ("add", "change", "view")),
+    ("shops", "webhookendpoint", ("add", "change", "delete", "view")),
+    ("shops", "webhookdelivery", ("view", "change")),  # change: replay
     ("catalog", "product", ("add", "change", "delete", "view")),
     ("catalog", "variant", ("add", "change", "delete", "view")),
     ("catalog", "productimage", ("add", "change", "delete", "view")),

@@ -1,7 +1,7 @@
 """Reads for shows and their rooms."""
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,6 +28,14 @@ def shows_upcoming(*, shop: Shop | None = None, limit: int = 12) -> list[Show]:
     if shop is not None:
         qs = qs.filter(shop=shop)
     return list(qs.order_by("scheduled_start")[:limit])
+
+
+def shows_public_current() -> QuerySet[Show]:
+    """Live shows and those still to come (or just late to start), for the public API."""
+    return _public_shows().filter(
+        Q(status=Show.Status.LIVE)
+        | Q(status=Show.Status.SCHEDULED, scheduled_start__gte=timezone.now() - timezone.timedelta(hours=1))
+    )
 
 
 def shows_for_product(*, product_id: int, limit: int = 6) -> list[Show]:

@@ -17,7 +17,8 @@ from orders.exceptions import VariantUnavailable
 from orders.models import Reservation
 from orders.selectors import address_latest, show_sales
 from orders.services import prize_order_place, reservation_create
-from shops.models import Follow, Shop
+from shops.models import Follow, Shop, WebhookEvent
+from shops.webhooks import webhook_event_emit
 
 from . import events
 from .exceptions import (
@@ -72,6 +73,27 @@ def _lock(show: Show) -> Show:
 # --- Shows and the lineup ----------------------------------------------------------------------
 
 
+def show_webhook_payload(show: Show) -> dict:
+    return {
+        "show": {
+            "id": show.pk,
+            "title": show.title,
+            "status": show.status,
+            "shop": show.shop.slug,
+            "scheduled_start": show.scheduled_start,
+            "started_at": show.started_at,
+            "ended_at": show.ended_at,
+            "url": show.get_absolute_url(),
+            "playback_url": show.playback_url,
+        }
+    }
+
+
+def _show_webhook(show: Show, event: str) -> None:
+    """The shop's show.live / show.ended webhooks, sent after commit."""
+    webhook_event_emit(shop_id=show.shop_id, event=event, data=lambda: show_webhook_payload(show))
+
+
 def show_create(
     *,
     shop: Shop,
@@ -122,6 +144,7 @@ def show_go_live(*, show: Show, user=None) -> Show:
     show.status, show.started_at = Show.Status.LIVE, timezone.now()
     show.save(update_fields=["status", "started_at"])
     events.broadcast_on_commit(show.pk, events.status_payload(show))
+    _show_webhook(show, WebhookEvent.SHOW_LIVE)
     from .tasks import show_live_notify_task
 
     show_live_notify_task.delay_on_commit(show.pk)
@@ -143,6 +166,7 @@ def show_end(*, show: Show, user=None) -> Show:
 
     lots_close_for_show(show=show)
     events.broadcast_on_commit(show.pk, events.status_payload(show))
+    _show_webhook(show, WebhookEvent.SHOW_ENDED)
     from .tasks import show_summary_task
 
     show_summary_task.delay_on_commit(show.pk)

@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "channels",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -137,6 +140,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
     "redrive-stuck-fulfilment": {"task": "orders.tasks.redrive_stuck_fulfilment_task", "schedule": 300.0},
     "show-timers-sweep": {"task": "shows.tasks.show_timers_sweep_task", "schedule": 10.0},
+    "webhook-deliveries-sweep": {"task": "shops.tasks.webhook_deliveries_sweep_task", "schedule": 30.0},
+    "idempotency-purge": {"task": "shops.tasks.idempotency_purge_task", "schedule": 3600.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------
@@ -189,10 +194,67 @@ WHITENOISE_USE_FINDERS = DEBUG
 LIVEMARKET_RESERVATION_MINUTES = env.int("LIVEMARKET_RESERVATION_MINUTES", default=10)
 LIVEMARKET_CHAT_HISTORY = 50
 
+# --- REST API (/api/v1/, see config/api.py) ----------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.api.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.PrincipalRateThrottle"],
+    # Per API key, per signed-in user, and per IP address for anonymous callers.
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env("LIVEMARKET_API_RATE_KEY", default="1200/min"),
+        "user": env("LIVEMARKET_API_RATE_USER", default="600/min"),
+        "anon": env("LIVEMARKET_API_RATE_ANON", default="120/min"),
+    },
+    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Livemarket API",
+    "DESCRIPTION": (
+        "Merchant tools authenticate with a per-shop API key (`Authorization: Bearer lm_...`); the shopper "
+        "endpoints under /api/v1/me/ use the signed-in session. Errors are `{code, message, fields}`; "
+        "every POST honours an `Idempotency-Key` header."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api_schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "ShowStatusEnum": "shows.models.Show.Status",
+    },
+}
+# Webhooks out: retries back off exponentially from this many seconds, up to this many attempts.
+LIVEMARKET_WEBHOOK_RETRY_BASE_SECONDS = env.int("LIVEMARKET_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+LIVEMARKET_WEBHOOK_MAX_ATTEMPTS = env.int("LIVEMARKET_WEBHOOK_MAX_ATTEMPTS", default=8)
+LIVEMARKET_WEBHOOK_TIMEOUT_SECONDS = env.float("LIVEMARKET_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# Only for tests and local receivers: allow http:// endpoints on the loopback interface.
+LIVEMARKET_WEBHOOK_ALLOW_LOOPBACK = env.bool("LIVEMARKET_WEBHOOK_ALLOW_LOOPBACK", default=False)
 
 LOGGING = {
     "version": 1,

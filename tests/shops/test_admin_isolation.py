@@ -31,8 +31,10 @@ from orders.services import (
     waitlist_join,
 )
 from shops.admin_scoping import ShopScopedAdminMixin
+from shops.apikeys import api_key_create
 from shops.models import Shop
 from shops.services import shop_follow
+from shops.webhooks import webhook_endpoint_create
 from shows.auctions import bid_place, lot_start
 from shows.models import BlockedWord, ShowRole
 from shows.services import (
@@ -82,6 +84,10 @@ def _png() -> SimpleUploadedFile:
 def _populate(shop, owner, buyer):
     """One of everything a shop owns, made through the services (a shipping method, a blocked word
     and a show role have none yet)."""
+    # API key and webhook endpoint first, so the order below makes a delivery (to a refused loopback
+    # address: it fails at once, without network, and stays in the log).
+    api_key_create(shop=shop, name=f"{shop.name} key", created_by=owner)
+    webhook_endpoint_create(shop=shop, url="https://127.0.0.1:9/hooks", events=["order.paid"])
     product = ProductFactory(shop=shop, title=f"{shop.name} product")
     variant = VariantFactory(product=product, on_hand=5)
     held = VariantFactory(product=product, on_hand=5)
