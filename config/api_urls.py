@@ -11,6 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from catalog.api import views as catalog_views
+from orders.api import views as order_views
 from shops.api import views as shop_views
 from shows.api import views as show_views
 
@@ -22,6 +23,21 @@ router.register("merchant/products", catalog_views.MerchantProductViewSet, basen
 router.register("merchant/variants", catalog_views.MerchantVariantViewSet, basename="merchant-variant")
 router.register("merchant/images", catalog_views.MerchantImageViewSet, basename="merchant-image")
 router.register("merchant/stock", catalog_views.MerchantStockViewSet, basename="merchant-stock")
+router.register("merchant/orders", order_views.MerchantOrderViewSet, basename="merchant-order")
+router.register(
+    "merchant/webhook-endpoints",
+    shop_views.MerchantWebhookEndpointViewSet,
+    basename="merchant-webhook-endpoint",
+)
+router.register(
+    "merchant/webhook-deliveries",
+    shop_views.MerchantWebhookDeliveryViewSet,
+    basename="merchant-webhook-delivery",
+)
+router.register("merchant/shows", show_views.MerchantShowViewSet, basename="merchant-show")
+router.register("me/reminders", show_views.ReminderViewSet, basename="me-reminder")
+router.register("me/cart/lines", order_views.CartLineViewSet, basename="me-cart-line")
+router.register("me/orders", order_views.ShopperOrderViewSet, basename="me-order")
 
 
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -32,6 +48,7 @@ def not_found(request, rest=""):
 
 
 urlpatterns = [
+    path("me/cart/", order_views.CartView.as_view(), name="me-cart"),
     path("", include(router.urls)),
     re_path(r"^(?P<rest>.*)$", not_found),
 ]

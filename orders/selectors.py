@@ -152,3 +152,20 @@ def show_sales(*, show_id: int) -> dict:
     totals = orders.aggregate(orders=Count("pk"), sales=Sum("total"))
     units = OrderLine.objects.filter(order__in=orders).aggregate(units=Sum("quantity"))["units"] or 0
     return {"orders": totals["orders"] or 0, "units": units, "sales": totals["sales"] or Decimal("0.00")}
+
+
+def orders_for_merchant() -> QuerySet[Order]:
+    """Orders with lines and parcel, for the merchant API (scope it to the caller's shops)."""
+    return Order.objects.select_related("shop", "shipment").prefetch_related("lines")
+
+
+def order_detail_prefetch(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    return queryset.prefetch_related("events", "refunds")
+
+
+def orders_for_user_api(*, user) -> QuerySet[Order]:
+    return Order.objects.filter(user=user).select_related("shop", "shipment").prefetch_related("lines")
+
+
+def cart_lines_for_user(*, user) -> QuerySet[CartLine]:
+    return CartLine.objects.filter(cart__user=user).select_related("variant__product__shop", "variant__stock")

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Follow, Shop, ShopMembership
+from .models import Follow, Shop, ShopMembership, WebhookDelivery, WebhookEndpoint
 
 
 def shop_ids_for_user(user) -> set[int]:
@@ -39,3 +39,11 @@ def shop_is_followed(*, user, shop: Shop) -> bool:
 
 def shop_follower_count(*, shop: Shop) -> int:
     return Follow.objects.filter(shop=shop).count()
+
+
+def webhook_endpoints_for_merchant() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.select_related("shop")
+
+
+def webhook_deliveries_for_merchant() -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.select_related("endpoint")

@@ -57,3 +57,9 @@ class BidNotAllowed(NotAllowed):
     """Not logged in, not ready to bid (card, address), muted, banned, or the seller's own staff."""
 
     code = "bid_not_allowed"
+
+
+class ShowStateError(ShowError):
+    """The show is in a status where this change is not possible (e.g. rescheduling a live show)."""
+
+    code = "invalid_state"

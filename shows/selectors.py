@@ -160,3 +160,12 @@ def lot_bids(*, lot: Lot) -> list[Bid]:
 
 def lot_in_show(*, show: Show, lot_id: int) -> bool:
     return Lot.objects.filter(pk=lot_id, show=show).exists()
+
+
+def shows_for_merchant() -> QuerySet[Show]:
+    """Shows with their shop and lineup, for the merchant API (scope it to the caller's shops)."""
+    return Show.objects.select_related("shop").prefetch_related("lineup_items__product")
+
+
+def reminders_for_user(*, user) -> QuerySet[ShowReminder]:
+    return ShowReminder.objects.filter(user=user).select_related("show__shop")

@@ -29,6 +29,7 @@ from .exceptions import (
     RateLimited,
     ShopNotActive,
     ShowNotLive,
+    ShowStateError,
 )
 from .models import (
     BlockedWord,
@@ -127,6 +128,49 @@ def lineup_add(*, show: Show, product_id: int) -> LineupItem:
         show=show, product_id=product_id, defaults={"position": (last or 0) + 1}
     )
     return item
+
+
+SHOW_EDITABLE = ("title", "description", "scheduled_start", "playback_url", "replay_url")
+
+
+@transaction.atomic
+def show_update(*, show: Show, user, **changes) -> Show:
+    """Edit a show's details; the start time moves only while it is still scheduled."""
+    _require(user=user, show=show, right=HOST)
+    unknown = set(changes) - set(SHOW_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
+    show = _lock(show)
+    if "scheduled_start" in changes and show.status != Show.Status.SCHEDULED:
+        raise ShowStateError(f"A {show.get_status_display().lower()} show cannot be rescheduled.")
+    for name, value in changes.items():
+        setattr(show, name, value)
+    if changes:
+        show.save(update_fields=list(changes))
+    return show
+
+
+@transaction.atomic
+def lineup_set(*, show: Show, user, product_ids: list[int]) -> list[LineupItem]:
+    """Replace the lineup with these products of the show's shop, in this order."""
+    _require(user=user, show=show, right=HOST)
+    show = _lock(show)
+    if show.status not in (Show.Status.SCHEDULED, Show.Status.LIVE):
+        raise ShowStateError(f"The lineup of a {show.get_status_display().lower()} show is fixed.")
+    if len(set(product_ids)) != len(product_ids):
+        raise InvalidMessage("Each product can be in the lineup once.")
+    found = set(Product.objects.filter(pk__in=product_ids, shop_id=show.shop_id).values_list("pk", flat=True))
+    if found != set(product_ids):
+        raise InvalidMessage("That product is not in this shop.")
+    LineupItem.objects.filter(show=show).exclude(product_id__in=product_ids).delete()
+    existing = {item.product_id: item for item in LineupItem.objects.filter(show=show)}
+    for position, product_id in enumerate(product_ids):
+        item = existing.get(product_id)
+        if item is None:
+            LineupItem.objects.create(show=show, product_id=product_id, position=position)
+        elif item.position != position:
+            LineupItem.objects.filter(pk=item.pk).update(position=position)
+    return list(LineupItem.objects.filter(show=show).select_related("product").order_by("position", "id"))
 
 
 @transaction.atomic

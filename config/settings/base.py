@@ -247,6 +247,7 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.Order.Status",
         "ProductStatusEnum": "catalog.models.Product.Status",
         "ShowStatusEnum": "shows.models.Show.Status",
+        "WebhookEventEnum": "shops.models.WebhookEvent",
     },
 }
 # Webhooks out: retries back off exponentially from this many seconds, up to this many attempts.

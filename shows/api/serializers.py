@@ -1,6 +1,11 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from shows.models import Show
+from catalog.models import Product
+from config.api_base import ScopedRelatedField
+from shows.models import FlashDeal, LineupItem, Show, ShowReminder
+from shows.services import ingest_url
 
 
 class PublicShowSerializer(serializers.ModelSerializer):
@@ -28,3 +33,119 @@ class PublicShowSerializer(serializers.ModelSerializer):
 
     def get_cover(self, show) -> str | None:
         return show.cover.url if show.cover else None
+
+
+# --- Merchant side --------------------------------------------------------------------------------
+
+
+class LineupItemSerializer(serializers.ModelSerializer):
+    product_title = serializers.CharField(source="product.title", read_only=True)
+
+    class Meta:
+        model = LineupItem
+        fields = ("product", "product_title", "position")
+        read_only_fields = fields
+
+
+class MerchantShowSerializer(serializers.ModelSerializer):
+    shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    lineup = LineupItemSerializer(source="lineup_items", many=True, read_only=True)
+    ingest_url = serializers.SerializerMethodField()
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Show
+        fields = (
+            "id",
+            "shop",
+            "title",
+            "description",
+            "status",
+            "scheduled_start",
+            "started_at",
+            "ended_at",
+            "playback_url",
+            "replay_url",
+            "pinned_product",
+            "peak_viewers",
+            "stream_key",
+            "ingest_url",
+            "lineup",
+            "url",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_ingest_url(self, show) -> str:
+        return ingest_url()
+
+
+class ShowWriteSerializer(serializers.Serializer):
+    shop = serializers.SlugField(
+        required=False, help_text="Your shop's slug; needed only with several shops."
+    )
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    scheduled_start = serializers.DateTimeField()
+    playback_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    products = ScopedRelatedField(
+        queryset=Product.objects.all(), many=True, required=False, help_text="The lineup, in order."
+    )
+
+
+class ShowUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    scheduled_start = serializers.DateTimeField(required=False)
+    playback_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    replay_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+
+
+class LineupWriteSerializer(serializers.Serializer):
+    products = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), max_length=200, help_text="Product ids, in order."
+    )
+
+
+class PinSerializer(serializers.Serializer):
+    product = serializers.IntegerField(min_value=1, allow_null=True, help_text="null unpins.")
+
+
+class DealWriteSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(min_value=1)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    units = serializers.IntegerField(min_value=1, max_value=10_000)
+    per_buyer_limit = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    duration_seconds = serializers.IntegerField(min_value=10, max_value=3600, default=120)
+
+
+class DealSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FlashDeal
+        fields = (
+            "id",
+            "variant",
+            "price",
+            "units_total",
+            "per_buyer_limit",
+            "status",
+            "starts_at",
+            "ends_at",
+        )
+        read_only_fields = fields
+
+
+# --- Shopper side ---------------------------------------------------------------------------------
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    show = PublicShowSerializer(read_only=True)
+
+    class Meta:
+        model = ShowReminder
+        fields = ("show", "created_at")
+        read_only_fields = fields
+
+
+class ReminderWriteSerializer(serializers.Serializer):
+    show = serializers.IntegerField(min_value=1)

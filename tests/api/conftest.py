@@ -61,3 +61,23 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def place_order(buyer, variant, *, quantity: int = 1, show_id=None):
+    """A paid order for `quantity` of `variant`, placed through checkout like a shopper would."""
+    import uuid
+
+    from orders.services import cart_add, cart_get_or_create, checkout_complete
+    from tests.orders.test_services_checkout import ADDRESS
+
+    cart = cart_get_or_create(user=buyer)
+    cart_add(cart=cart, variant_id=variant.pk, quantity=quantity, show_id=show_id)
+    (order,) = checkout_complete(
+        user=buyer,
+        cart=cart,
+        checkout_key=uuid.uuid4(),
+        email=buyer.email,
+        address=ADDRESS,
+        card_number="4242424242424242",
+    )
+    return order
