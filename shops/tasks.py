@@ -1,6 +1,7 @@
 """Jobs of the shops app: webhook deliveries and idempotency-record cleanup. Thin, id-taking wrappers."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import idempotency, webhooks
 
@@ -9,7 +10,10 @@ from . import idempotency, webhooks
 def webhook_deliver_task(delivery_id: int) -> str:
     outcome, delay = webhooks.webhook_delivery_attempt(delivery_id=delivery_id)
     if outcome == "retry" and delay is not None:
-        webhook_deliver_task.apply_async((delivery_id,), countdown=delay.total_seconds())
+        # A countdown past the broker's visibility timeout would be delivered twice; a capped one that
+        # fires early is "skipped", and the beat sweeper sends the delivery when it is due.
+        countdown = min(delay.total_seconds(), settings.LIVEMARKET_MAX_TASK_ETA_SECONDS)
+        webhook_deliver_task.apply_async((delivery_id,), countdown=countdown)
     return outcome
 
 

@@ -631,7 +631,11 @@ def _show_for_key(stream_key: str) -> Show:
 
 def stream_started(*, stream_key: str) -> Show:
     """The media server's on_publish callback: the right key takes the show live."""
-    return show_go_live(show=_show_for_key(stream_key))
+    from .watch import stream_heartbeat_record
+
+    show = show_go_live(show=_show_for_key(stream_key))
+    stream_heartbeat_record(show.pk)
+    return show
 
 
 def stream_stopped(*, stream_key: str) -> Show:

@@ -59,3 +59,19 @@ def lot_close_task(lot_id: int) -> None:
 def lot_charge_task(lot_id: int) -> None:
     """Charge the winner's saved card (idempotent: one charge per order, whoever runs it)."""
     auctions.lot_charge(lot_id=lot_id)
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def shows_watch_task() -> dict:
+    """Beat job: take live shows whose stream is up, alert on late shows, end shows whose stream stopped."""
+    from .watch import shows_watch
+
+    return shows_watch()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def redis_keys_clean_task() -> int:
+    """Beat job: drop stale presence members and leftover presence, peak, heartbeat and rate-limit keys."""
+    from .watch import redis_keys_clean
+
+    return redis_keys_clean()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("shows/<int:show_id>/host/", views.host_console, name="host_console"),
     path("streams/on_publish", views.stream_on_publish, name="stream_on_publish"),
     path("streams/on_publish_done", views.stream_on_publish_done, name="stream_on_publish_done"),
+    path("streams/on_update", views.stream_on_update, name="stream_on_update"),
     path("shops/<slug:shop_slug>/", views.shop_detail, name="shop_detail"),
     path("shops/<slug:shop_slug>/products/<slug:product_slug>/", views.product_detail, name="product_detail"),
 ]

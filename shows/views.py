@@ -25,6 +25,7 @@ from . import auctions, selectors
 from .exceptions import InvalidMessage, NotAllowed, RateLimited, ShowError
 from .hub import RoomUnavailable
 from .services import show_buy_now, show_forget, show_remind, stream_started, stream_stopped
+from .watch import stream_alive
 
 
 def home(request):
@@ -199,6 +200,20 @@ def _stream_key(request) -> str:
 def stream_on_publish(request):
     try:
         show = stream_started(stream_key=_stream_key(request))
+    except NotAllowed:
+        return JsonResponse({"code": "forbidden", "message": "Unknown stream key."}, status=403)
+    except ShowError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=409)
+    return JsonResponse({"show": show.pk, "status": show.status})
+
+
+@csrf_exempt
+@require_POST
+def stream_on_update(request):
+    """nginx-rtmp's periodic on_update: the stream is still up (a heartbeat). A non-2xx answer makes
+    the media server drop the stream, which is what an ended show wants."""
+    try:
+        show = stream_alive(stream_key=_stream_key(request))
     except NotAllowed:
         return JsonResponse({"code": "forbidden", "message": "Unknown stream key."}, status=403)
     except ShowError as exc:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "django_celery_beat",
     "shops",
     "catalog",
     "orders",
@@ -119,7 +120,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 
-# --- Celery ----------------------------------------------------------------------------------
+# --- Celery ---------------------------------------------------------------------------------
+# The app is config/celery.py; these are its settings. Every task here is idempotent (house rule), so
+# by default a task is acknowledged only after it ran, and a task whose worker died is redelivered.
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -127,22 +130,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TIMEZONE = "UTC"
-# Unacknowledged (acks_late) tasks of a worker that died are redelivered after this many seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BEAT_SCHEDULE = {
-    "release-expired-reservations": {
-        "task": "orders.tasks.release_expired_reservations_task",
-        "schedule": 15.0,
-    },
-    "expire-unpaid-orders": {"task": "orders.tasks.expire_unpaid_orders_task", "schedule": 60.0},
-    "redrive-stuck-fulfilment": {"task": "orders.tasks.redrive_stuck_fulfilment_task", "schedule": 300.0},
-    "show-timers-sweep": {"task": "shows.tasks.show_timers_sweep_task", "schedule": 10.0},
-    "webhook-deliveries-sweep": {"task": "shops.tasks.webhook_deliveries_sweep_task", "schedule": 30.0},
-    "idempotency-purge": {"task": "shops.tasks.idempotency_purge_task", "schedule": 3600.0},
-}
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# Redis hands an unacknowledged message to another worker after this many seconds. It must be longer
+# than the furthest ETA/countdown the project sets, or a waiting timer would be delivered twice: deal,
+# giveaway and lot timers are at most an hour, and longer waits (webhook retry backoff) are capped at
+# LIVEMARKET_MAX_TASK_ETA_SECONDS and finished by a beat sweeper (tests/config/test_celery_config.py).
+LIVEMARKET_MAX_TASK_ETA_SECONDS = 3600
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+# Beat reads its schedule from the database (django-celery-beat), so ops edit it in the admin under
+# "Periodic tasks". The jobs are listed in config/beat.py and created by `migrate` when missing;
+# an existing row is never overwritten, so ops' changes stay.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Auth ------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "shops.User"
@@ -279,6 +284,10 @@ LIVEMARKET_STOCK_FEED_TIMEOUT = env.float("LIVEMARKET_STOCK_FEED_TIMEOUT", defau
 LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS = env.bool(
     "LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS", default=False
 )
+# Ops watch over shows: alert the shop when a scheduled show is this late, and end a live show whose
+# stream has sent no heartbeat (on_publish / on_update callbacks) for this long.
+LIVEMARKET_LATE_SHOW_MINUTES = env.int("LIVEMARKET_LATE_SHOW_MINUTES", default=10)
+LIVEMARKET_STREAM_STALE_SECONDS = env.int("LIVEMARKET_STREAM_STALE_SECONDS", default=120)
 # Per user and show: at most this many chat messages in this many seconds (held across processes).
 # Bids per bidder per lot: at most N every S seconds.
 LIVEMARKET_BID_RATE = (
