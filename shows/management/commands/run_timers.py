@@ -5,6 +5,7 @@ import time
 from catalog.sync.services import stock_feeds_sync_due
 from config.opscommand import OpsCommand
 from orders.services import orders_expire_unpaid, orders_redrive_stuck, reservations_release_expired
+from shops.tasks import idempotency_purge_task, webhook_deliveries_sweep_task
 from shows import auctions
 from shows import services as show_services
 from shows.watch import redis_keys_clean, shows_watch
@@ -28,6 +29,8 @@ STEPS = (
     ("show(s) watched over", lambda: sum(shows_watch().values()), 30),
     ("stuck order(s) packed", lambda: len(orders_redrive_stuck()), 300),
     ("stock feed sync(s) started", stock_feeds_sync_due, 300),
+    ("webhook delivery(ies) re-sent", webhook_deliveries_sweep_task, 30),
+    ("idempotency key(s) purged", idempotency_purge_task, 3600),
     ("stale Redis key(s) removed", redis_keys_clean, 3600),
 )
 
