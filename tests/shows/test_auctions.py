@@ -351,3 +351,43 @@ def test_release_returns_the_unit(live_show, merchant, item):
     assert (Lot.objects.get(pk=lot.pk).status, stock_of(item).allocated) == (Lot.Status.RELEASED, 0)
     with pytest.raises(LotError):
         lot_release(lot_id=lot.pk, user=merchant)
+
+
+# --- Ops and admin -------------------------------------------------------------------------------
+
+
+def test_close_auctions_command_closes_due_lots_and_dry_run_changes_nothing(live_show, merchant, item):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    lot = start(live_show, merchant, item)
+    bid_place(show=live_show, user=make_bidder("ada"), lot_id=lot.pk, amount="12.00")
+    expire(lot)
+    out = StringIO()
+    call_command("close_auctions", "--dry-run", stdout=out)
+    assert "1 lot(s) due" in out.getvalue()
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.OPEN
+    call_command("close_auctions", stdout=out)
+    assert "Closed 1 lot(s)" in out.getvalue()
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.PAID
+    call_command("close_auctions", stdout=out)  # again: nothing left
+    assert "Closed 0 lot(s)" in out.getvalue()
+    with pytest.raises(CommandError, match="No show with id"):
+        call_command("close_auctions", "--show", "999999")
+
+
+def test_seller_settles_a_failed_lot_from_the_admin_and_sees_the_bid_history(
+    client, live_show, merchant, item
+):
+    lot, runner, _winner = _won_but_declined(live_show, merchant, item)
+    client.force_login(merchant)
+    change = client.get(f"/admin/shows/lot/{lot.pk}/change/")
+    assert change.status_code == 200
+    assert change.content.decode().count("25.00") >= 1 and "Runner" in change.content.decode()
+    response = client.post(
+        "/admin/shows/lot/", {"action": "offer_runner_up", "_selected_action": [lot.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    lot.refresh_from_db()
+    assert (lot.winner_id, lot.status) == (runner.pk, Lot.Status.PAID)
