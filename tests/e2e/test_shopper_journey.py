@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from orders.payments.test_gateway import DECLINE_CARD
-from tests.e2e.helpers import GOOD_CARD, fill_checkout
+from tests.e2e.helpers import GOOD_CARD, SHOPPER, fill_checkout, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -79,3 +79,42 @@ def test_new_shopper_buys_two_variants_and_a_declined_card_keeps_the_cart(page: 
     page.goto("/cart/")
     expect(page.locator(".cart-line")).to_have_count(1)
     expect(page.locator(".cart-line")).to_contain_text("Neon Tides")
+
+
+def test_follow_remind_and_cart_changes_update_in_place_without_a_reload(page: Page, orm):
+    from shows.models import Show
+
+    with orm():
+        show_id = Show.objects.get(title__startswith="Glass Skin Sunday").pk
+    log_in(page, *SHOPPER)
+
+    # Follow a shop: the button and the count change, the page stays.
+    page.goto("/shops/glow-lab/")
+    page.evaluate("window.__noReload = true")
+    follow = page.locator("#follow-glow-lab")
+    follow.get_by_role("button", name="+ Follow").click()
+    expect(follow.get_by_role("button", name="✓ Following")).to_have_attribute("aria-pressed", "true")
+    expect(follow).to_contain_text("1 follower")
+    assert page.evaluate("window.__noReload") is True
+
+    # Remind me on an upcoming show.
+    page.goto(f"/shows/{show_id}/")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="Remind me").click()
+    expect(page.get_by_role("button", name="Reminder set")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("window.__noReload") is True
+
+    # Cart: add, then one more from the cart page; the line total and the badge follow.
+    page.goto("/shops/glow-lab/products/daily-veil-spf-50/")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-badge")).to_contain_text("1")
+    assert page.evaluate("window.__noReload") is True
+    page.goto("/cart/")
+    page.evaluate("window.__noReload = true")
+    page.get_by_role("button", name="One more Daily Veil SPF 50").click()
+    expect(page.locator("#cart-badge")).to_contain_text("2")
+    expect(page.locator(".cart-line__total")).to_contain_text("44.00")
+    page.get_by_role("button", name="Remove Daily Veil SPF 50").click()
+    expect(page.get_by_text("Your cart is empty")).to_be_visible()
+    assert page.evaluate("window.__noReload") is True
