@@ -28,7 +28,11 @@ def live_show_id(orm) -> int:
     from shows.models import Show
 
     with orm():
-        return Show.objects.get(title=LIVE_SHOW).pk
+        show = Show.objects.get(title=LIVE_SHOW)
+        # The demo stream is on the internet, which the tests never reach: picture the show as one
+        # without a stream yet rather than with a "stream unreachable" notice.
+        Show.objects.filter(pk=show.pk).update(playback_url="")
+        return show.pk
 
 
 def settle(page: Page) -> None:
