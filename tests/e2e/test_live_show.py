@@ -95,13 +95,14 @@ def test_host_and_viewer_share_pin_chat_moderation_deal_and_viewer_count(new_con
     expect(host_message).to_have_count(0)
 
     # A flash deal on the pinned product: 3 units at 19.00.
-    select = host.get_by_label("Product", exact=True)
+    deal_card = host.get_by_role("region", name="Flash deal")
+    select = deal_card.get_by_label("Product", exact=True)
     select.select_option(
         select.locator("option", has_text="Low Sun Over Lisbon").first.get_attribute("value")
     )
-    host.get_by_label(re.compile(r"Deal price")).fill("19.00")
-    host.get_by_label("Units", exact=True).fill("3")
-    host.get_by_role("button", name="Start deal").click()
+    deal_card.get_by_label(re.compile(r"Deal price")).fill("19.00")
+    deal_card.get_by_label("Units", exact=True).fill("3")
+    deal_card.get_by_role("button", name="Start deal").click()
     deal = viewer.locator("[data-deal]")
     expect(deal).to_contain_text("3 of 3 left")
     expect(pinned).to_contain_text("19.00")
