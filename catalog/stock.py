@@ -6,11 +6,11 @@ conditional UPDATE. Nothing reads a count into Python and writes it back unlocke
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from .exceptions import InsufficientStock, StockBelowAllocated
 from .models import Stock
@@ -175,3 +175,46 @@ def stock_lock_unallocated(*, variant_ids: list[int]) -> None:
     for variant_id, row in _lock(sorted(variant_ids)).items():
         if row.allocated > 0:
             raise StockBelowAllocated(variant_id, row.allocated)
+
+
+@dataclass
+class AllocationCorrection:
+    variant_id: int
+    on_hand: int
+    allocated: int
+    expected: int
+    fixed: bool = False
+
+
+def stock_allocation_drift(
+    *, expected: dict[int, int], variant_ids: list[int] | None = None
+) -> list[AllocationCorrection]:
+    """Stock rows whose `allocated` differs from `expected` (units held by orders, holds, lots; a
+    variant missing from `expected` should have none). Read-only; `variant_ids` limits the rows."""
+    rows = Stock.objects.filter(Q(allocated__gt=0) | Q(variant_id__in=list(expected)))
+    if variant_ids is not None:
+        rows = rows.filter(variant_id__in=variant_ids)
+    return [
+        AllocationCorrection(variant_id, on_hand, allocated, expected.get(variant_id, 0))
+        for variant_id, on_hand, allocated in rows.order_by("variant_id").values_list(
+            "variant_id", "on_hand", "allocated"
+        )
+        if allocated != expected.get(variant_id, 0)
+    ]
+
+
+@transaction.atomic
+def stock_allocation_correct(
+    *, variant_ids: list[int], expected_for: Callable[[list[int]], dict[int, int]]
+) -> list[AllocationCorrection]:
+    """Repair drifted `allocated` counts in one transaction. The rows are locked (variant-id order)
+    first and `expected_for` is asked only then, so a sale committing meanwhile is counted right.
+    A row whose expected allocation exceeds on hand is reported, not changed (`fixed` False)."""
+    ids = sorted(set(variant_ids))
+    _lock(ids)
+    drift = stock_allocation_drift(expected=expected_for(ids), variant_ids=ids)
+    for row in drift:
+        if row.expected <= row.on_hand:
+            Stock.objects.filter(variant_id=row.variant_id).update(allocated=row.expected)
+            row.fixed = True
+    return drift

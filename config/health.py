@@ -27,8 +27,35 @@ def check_redis() -> str:
     return "ok"
 
 
-def health_report() -> tuple[dict, bool]:
-    """Return the report and whether every configured dependency answered."""
+def check_broker() -> str:
+    """Celery's broker answers (a connection is opened and closed); "eager" when there is none."""
+    if settings.CELERY_TASK_ALWAYS_EAGER or settings.CELERY_BROKER_URL.startswith("memory://"):
+        return "eager"
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def check_migrations() -> str:
+    """ "ok", or how many migrations are not applied yet (the release forgot `migrate`)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {exc.__class__.__name__}"
+    return "ok" if not plan else f"error: {len(plan)} unapplied migration(s)"
+
+
+def health_report(*, deep: bool = False) -> tuple[dict, bool]:
+    """Return the report and whether every configured dependency answered. `deep` (the command)
+    also checks the Celery broker and pending migrations; /healthz stays cheap."""
     report = {
         "database": check_database(),
         "redis": check_redis(),
@@ -37,4 +64,8 @@ def health_report() -> tuple[dict, bool]:
         "celery_eager": bool(settings.CELERY_TASK_ALWAYS_EAGER),
     }
     healthy = report["database"] == "ok" and report["redis"] in ("ok", "off")
+    if deep:
+        report["broker"] = check_broker()
+        report["migrations"] = check_migrations() if report["database"] == "ok" else "unknown"
+        healthy = healthy and report["broker"] in ("ok", "eager") and report["migrations"] == "ok"
     return report, healthy

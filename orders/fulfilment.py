@@ -276,6 +276,10 @@ def orders_expire_unpaid(*, older_than_minutes: int | None = None) -> int:
 
 def orders_redrive_stuck(*, older_than_minutes: int = 10) -> list[int]:
     """Paid orders whose fulfilment job never ran (lost, crashed): run it again."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    stuck = list(Order.objects.filter(status=S.PAID, paid_at__lt=cutoff).values_list("pk", flat=True))
-    return [order_id for order_id in stuck if order_fulfil(order_id=order_id)]
+    from .selectors import orders_stuck_paid
+
+    stuck = orders_stuck_paid(older_than_minutes=older_than_minutes)
+    packed = [order_id for order_id in stuck if order_fulfil(order_id=order_id)]
+    if packed:
+        logger.info("re-drove fulfilment of %s stuck order(s)", len(packed))
+    return packed

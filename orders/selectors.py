@@ -1,6 +1,7 @@
 """Reads for carts and orders."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
@@ -169,3 +170,36 @@ def orders_for_user_api(*, user) -> QuerySet[Order]:
 
 def cart_lines_for_user(*, user) -> QuerySet[CartLine]:
     return CartLine.objects.filter(cart__user=user).select_related("variant__product__shop", "variant__stock")
+
+
+def orders_stuck_paid(*, older_than_minutes: int) -> list[int]:
+    """Ids of orders paid at least this long ago and still not packed (their fulfilment job was lost)."""
+    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    return list(
+        Order.objects.filter(status=Order.Status.PAID, paid_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- what holds allocated stock (reconcile_stock) ---------------------------------------------------
+# Each returns {variant_id: units} for the variants given (all when None).
+
+
+def units_held_by_open_orders(*, variant_ids: list[int] | None = None) -> dict[int, int]:
+    """Orders not yet shipped hold their lines' units."""
+    lines = OrderLine.objects.filter(
+        order__status__in=[Order.Status.PENDING_PAYMENT, Order.Status.PAID, Order.Status.FULFILLING],
+        variant__isnull=False,
+    )
+    if variant_ids is not None:
+        lines = lines.filter(variant_id__in=variant_ids)
+    return dict(lines.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))
+
+
+def units_held_by_holds(*, variant_ids: list[int] | None = None) -> dict[int, int]:
+    """Active holds (including expired ones the sweeper has not released yet) hold their units."""
+    holds = Reservation.objects.filter(status=Reservation.Status.ACTIVE)
+    if variant_ids is not None:
+        holds = holds.filter(variant_id__in=variant_ids)
+    return dict(holds.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))

@@ -1,7 +1,7 @@
 """Reads for shows and their rooms."""
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -169,3 +169,11 @@ def shows_for_merchant() -> QuerySet[Show]:
 
 def reminders_for_user(*, user) -> QuerySet[ShowReminder]:
     return ShowReminder.objects.filter(user=user).select_related("show__shop")
+
+
+def units_held_by_lots(*, variant_ids: list[int] | None = None) -> dict[int, int]:
+    """Auction lots that are open, or whose winner's payment failed, hold their units (reconcile_stock)."""
+    lots = Lot.objects.filter(status__in=Lot.HOLDING)
+    if variant_ids is not None:
+        lots = lots.filter(variant_id__in=variant_ids)
+    return dict(lots.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))

@@ -1,14 +1,15 @@
 """`manage.py fulfill_orders`: re-drive paid orders whose fulfilment job was lost."""
 
-from django.core.management.base import BaseCommand
+from config.opscommand import OpsCommand
+from orders.fulfilment import order_fulfil
+from orders.selectors import orders_stuck_paid
 
-from orders.services import orders_redrive_stuck
 
-
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = (
         "Pack paid orders that have waited longer than --older-than minutes for their fulfilment job "
-        "(a lost message, a crashed worker). Idempotent: an order already packed is left alone."
+        "(a lost message, a crashed worker). Idempotent: an order already packed is left alone. "
+        "Example: manage.py fulfill_orders --older-than 30"
     )
 
     def add_arguments(self, parser):
@@ -22,9 +23,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, older_than: int, **options):
         if older_than < 0:
-            self.stderr.write("--older-than must be 0 or more")
-            raise SystemExit(2)
-        packed = orders_redrive_stuck(older_than_minutes=older_than)
+            raise self.error("--older-than must be 0 or more.")
+        stuck = orders_stuck_paid(older_than_minutes=older_than)
+        packed = []
+        for order_id in self.progress(stuck, desc="packing", unit="order"):
+            if order_fulfil(order_id=order_id):
+                packed.append(order_id)
         for order_id in packed:
-            self.stdout.write(f"  packed order id {order_id}")
-        self.stdout.write(self.style.SUCCESS(f"Fulfilment re-driven for {len(packed)} order(s)."))
+            self.info(f"  packed order id {order_id}")
+        self.summary(f"Fulfilment re-driven for {len(packed)} order(s).")

@@ -1,16 +1,16 @@
-"""`manage.py release_reservations`: release expired holds now (the beat task does it every 15 s)."""
+"""`manage.py release_reservations`: release expired holds now (the beat job does it every 15 s)."""
 
-from django.core.management.base import BaseCommand
-
+from config.opscommand import OpsCommand
 from orders.services import reservations_release_expired
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = (
         "Release stock held by expired 'buy now' holds and lapsed waitlist offers. Freed units go to the "
-        "next shopper on the waitlist first. Safe to run while the beat task runs."
+        "next shopper on the waitlist first. Safe to run while the beat job runs (rows another run holds "
+        "are skipped). Example: manage.py release_reservations"
     )
 
     def handle(self, *args, **options):
         released = reservations_release_expired()
-        self.stdout.write(self.style.SUCCESS(f"Released {released} expired hold(s)."))
+        self.summary(f"Released {released} expired hold(s).")

@@ -10,7 +10,8 @@ class Command(OpsCommand):
     help = (
         "Close auction lots whose clock has run out (exactly once, even beside the beat task: each lot "
         "is closed under its row lock), give each winner an order and charge their saved card. Lots "
-        "still running are left alone. --show limits it to one show; --dry-run only lists what is due."
+        "still running are left alone. --show limits it to one show; --dry-run only lists what is due. "
+        "Example: manage.py close_auctions --dry-run"
     )
     user_errors = (ShowError,)
 

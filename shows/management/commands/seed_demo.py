@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from catalog.models import Category, Product, Variant
 from catalog.services import category_get_or_create, product_create, product_image_add, variant_create
+from config.opscommand import OpsCommand
 from orders import selectors as order_selectors
 from orders.services import address_save, payment_method_save, shipping_method_create, shipping_methods_for
 from shops.models import Shop, User
@@ -151,7 +151,7 @@ def render_logo(*, name: str, palette: tuple[str, str]) -> bytes:
     return out.getvalue()
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = (
         "Seed the demo marketplace: the demo accounts (ops, merchant, merchant2, merchant3, shopper, bidder; "
         "shopper and bidder have a saved test card and address, so they can bid at once), "
@@ -178,7 +178,7 @@ class Command(BaseCommand):
         elapsed = (timezone.now() - started).total_seconds()
         if self.created:
             summary = ", ".join(f"{n} {kind}" for kind, n in self.created.items())
-            self.stdout.write(self.style.SUCCESS(f"Demo data seeded in {elapsed:.1f}s: created {summary}."))
+            self.summary(f"Demo data seeded in {elapsed:.1f}s: created {summary}.")
         else:
             self.stdout.write(
                 self.style.SUCCESS(f"Demo data already present; nothing created ({elapsed:.1f}s).")
@@ -273,7 +273,8 @@ class Command(BaseCommand):
             category = self._category(shop_spec.category)
             existing = {p.slug: p for p in Product.objects.filter(shop=shop).prefetch_related("images")}
             skus = set(Variant.objects.filter(shop=shop).values_list("sku", flat=True))
-            for spec in demo_data.PRODUCTS[shop_spec.slug]:
+            specs = demo_data.PRODUCTS[shop_spec.slug]
+            for spec in self.progress(specs, desc=f"{shop_spec.slug} products", unit="product"):
                 slug = slugify(spec.title)
                 product = existing.get(slug)
                 if product is None:

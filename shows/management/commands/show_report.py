@@ -1,14 +1,15 @@
-"""`manage.py show_report`: the seller's numbers for ended shows, as a table or CSV."""
+"""`manage.py show_report`: the seller's numbers for ended shows, as a table, CSV or JSON."""
 
 import csv
+import json
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import timedelta
 from decimal import Decimal
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from shops.models import Shop
+from config.opscommand import OpsCommand
 from shows.models import Show, ShowSummary
 from shows.services import show_summary_compute
 
@@ -24,19 +25,19 @@ COLUMNS = (
     "sales_total",
     "currency",
 )
-PROGRESS_EVERY = 25
 
 
 def _plain(text: str) -> str:
     return text
 
 
-class Command(BaseCommand):
+class Command(OpsCommand):
     help = (
-        "Report on ended shows: shop, title, date, peak viewers, chat messages, orders, units sold and "
-        "sales with their currency. Uses each show's stored summary and computes the missing ones "
-        "(progress goes to stderr, so CSV on stdout stays clean). Example: "
-        "manage.py show_report --shop vinyl-vault --since 2025-01-01 --format csv > shows.csv"
+        "Report on ended shows, one show (--show) or a date range (--since/--until): shop, title, date, "
+        "peak viewers, chat messages, orders, units sold and sales with their currency, as a table, CSV "
+        "or JSON. Uses each show's stored summary and computes the missing ones (progress goes to "
+        "stderr, so CSV/JSON on stdout stays clean). Example: "
+        "manage.py show_report --shop vinyl-vault --since 2025-01-01 --until 2025-01-31 --format csv > shows.csv"
     )
 
     def add_arguments(self, parser):
@@ -48,37 +49,47 @@ class Command(BaseCommand):
             help="Only shows that ended on or after this day (in the site's time zone).",
         )
         parser.add_argument(
+            "--until",
+            metavar="YYYY-MM-DD",
+            help="Only shows that ended on or before this day (in the site's time zone).",
+        )
+        parser.add_argument(
             "--format",
-            choices=("table", "csv"),
+            choices=("table", "csv", "json"),
             default="table",
-            help="table (default) for people, csv for spreadsheets.",
+            help="table (default) for people, csv for spreadsheets, json for scripts.",
         )
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
-        shows = self._shows(show_id=options["show"], slug=options["shop"], since=options["since"])
+        shows = self._shows(
+            show_id=options["show"], slug=options["shop"], since=options["since"], until=options["until"]
+        )
         summaries = self._summaries(shows)
         rows = [self._row(show, summaries[show.pk]) for show in shows]
         if options["format"] == "csv":
             self._write_csv(rows)
+        elif options["format"] == "json":
+            self._write_json(rows)
         else:
             self._write_table(rows)
 
     # --- input -------------------------------------------------------------------------------
 
-    def _shows(self, *, show_id: int | None, slug: str | None, since: str | None) -> list[Show]:
+    def _shows(
+        self, *, show_id: int | None, slug: str | None, since: str | None, until: str | None
+    ) -> list[Show]:
         shows = Show.objects.filter(status=Show.Status.ENDED).select_related("shop", "summary")
         if slug is not None:
-            shop = Shop.objects.filter(slug=slug).first()
-            if shop is None:
-                raise CommandError(f"No shop with the slug {slug!r}.")
-            shows = shows.filter(shop=shop)
-        if since is not None:
-            try:
-                day = datetime.strptime(since, "%Y-%m-%d").date()
-            except ValueError:
-                raise CommandError(f"--since must be a date as YYYY-MM-DD, not {since!r}.") from None
-            shows = shows.filter(ended_at__gte=timezone.make_aware(datetime.combine(day, time.min)))
+            shows = shows.filter(shop=self.shop_from_slug(slug))
+        first = self.parse_date(since, option="--since") if since is not None else None
+        last = self.parse_date(until, option="--until") if until is not None else None
+        if first and last and last < first:
+            raise self.error(f"--until ({until}) is before --since ({since}).")
+        if first is not None:
+            shows = shows.filter(ended_at__gte=self.day_start(first))
+        if last is not None:
+            shows = shows.filter(ended_at__lt=self.day_start(last + timedelta(days=1)))
         if show_id is not None:
             show = Show.objects.select_related("shop").filter(pk=show_id).first()
             if show is None:
@@ -98,10 +109,8 @@ class Command(BaseCommand):
         missing = [show for show in shows if not hasattr(show, "summary")]
         if missing:
             self._progress(f"Computing {len(missing)} missing summar{'y' if len(missing) == 1 else 'ies'}…")
-        for n, show in enumerate(missing, start=1):
+        for show in self.progress(missing, desc="summaries", unit="show"):
             summaries[show.pk] = show_summary_compute(show_id=show.pk)
-            if n % PROGRESS_EVERY == 0 or n == len(missing):
-                self._progress(f"  {n}/{len(missing)} computed")
         for show in shows:
             summaries.setdefault(show.pk, getattr(show, "summary", None))
         return summaries
@@ -131,6 +140,10 @@ class Command(BaseCommand):
         writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+    def _write_json(self, rows: list[dict]) -> None:
+        data = [{**row, "sales_total": str(row["sales_total"])} for row in rows]
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
 
     def _write_table(self, rows: list[dict]) -> None:
         if not rows:
