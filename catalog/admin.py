@@ -251,8 +251,11 @@ class StockFeedForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         source, upload = data.get("source"), data.get("file")
-        if source == StockFeed.Source.URL and not data.get("url"):
+        url = data.get("url") or ""
+        if source == StockFeed.Source.URL and not url:
             self.add_error("url", "A URL feed needs its URL.")
+        elif url and not url.lower().startswith(("http://", "https://")):
+            self.add_error("url", "The URL must start with http:// or https://.")
         if source == StockFeed.Source.UPLOAD and not upload:
             self.add_error("file", "Upload the feed file, or choose the URL source.")
         if upload and getattr(upload, "size", 0) > settings.LIVEMARKET_STOCK_FEED_MAX_BYTES:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -154,6 +155,11 @@ class ProductImage(models.Model):
         return self._url("full")
 
 
+def private_storage():
+    """Where stock feeds are kept: not under MEDIA_ROOT, so no URL serves a shop's supplier data."""
+    return storages["private"]
+
+
 class StockFeed(models.Model):
     """A shop's supplier feed: on-hand units per SKU, as CSV or JSON, uploaded or fetched from a URL.
 
@@ -171,7 +177,7 @@ class StockFeed(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="stock_feeds")
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.UPLOAD)
-    file = models.FileField(upload_to="stock-feeds/%Y/%m/", blank=True)
+    file = models.FileField(upload_to="stock-feeds/%Y/%m/", blank=True, storage=private_storage)
     url = models.URLField(max_length=500, blank=True, help_text="Fetched on every scheduled sync.")
     format = models.CharField(max_length=8, choices=Format.choices, default=Format.CSV)
     skip_invalid_rows = models.BooleanField(

@@ -271,6 +271,8 @@ def orders_expire_unpaid(*, older_than_minutes: int | None = None) -> int:
                 cancel_reason="Not paid in time",
             )
             expired += 1
+    if expired:
+        logger.info("cancelled %s order(s) not paid within %s minutes", expired, minutes)
     return expired
 
 

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import catalog.models
 from django.db import migrations, models
 
 
@@ -19,7 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('source', models.CharField(choices=[('upload', 'Uploaded file'), ('url', 'HTTP(S) URL')], default='upload', max_length=8)),
-                ('file', models.FileField(blank=True, upload_to='stock-feeds/%Y/%m/')),
+                ('file', models.FileField(blank=True, storage=catalog.models.private_storage, upload_to='stock-feeds/%Y/%m/')),
                 ('url', models.URLField(blank=True, help_text='Fetched on every scheduled sync.', max_length=500)),
                 ('format', models.CharField(choices=[('csv', 'CSV (columns sku and quantity)'), ('json', 'JSON (a list of {"sku": ..., "quantity": ...})')], default='csv', max_length=8)),
                 ('skip_invalid_rows', models.BooleanField(default=False, help_text='Apply the valid rows and report the bad ones. Unticked, one bad row stops the whole sync.')),

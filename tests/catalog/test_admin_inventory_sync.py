@@ -69,3 +69,19 @@ def test_a_url_feed_needs_its_url_and_an_upload_feed_its_file(client, merchant, 
     )
     assert "Upload the feed file" in response.content.decode()
     assert not StockFeed.objects.exists()
+
+
+def test_an_uploaded_feed_is_stored_where_no_url_serves_it(feeds, settings):
+    own, _ = feeds
+    path = own.file.path
+    assert path.startswith(str(settings.PRIVATE_MEDIA_ROOT))
+    assert not path.startswith(str(settings.MEDIA_ROOT) + "/")
+
+
+def test_only_http_urls_are_accepted(client, merchant, shop):
+    client.force_login(merchant)
+    response = client.post(
+        reverse("admin:catalog_stockfeed_add"),
+        {"source": "url", "url": "ftp://example.com/stock.csv", "format": "csv", "interval_minutes": 60},
+    )
+    assert "The URL must start with http:// or https://." in response.content.decode()

@@ -315,3 +315,16 @@ def test_a_run_is_executed_once_even_if_its_job_is_delivered_twice(shop, catalog
     again = sync_services.inventory_sync_execute(run_id=run.pk)
     assert first.status == again.status == S.SUCCEEDED
     assert again.finished_at == first.finished_at and again.updated == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_schedule_sweeps_at_once_start_one_run(shop, catalog, feed_server, loopback_allowed, monkeypatch):
+    from catalog import tasks
+    from tests.concurrency import race
+
+    enqueued = []
+    monkeypatch.setattr(tasks.inventory_sync_task, "delay_on_commit", enqueued.append)
+    url_feed(shop, f"{feed_server}/stock.csv")
+    assert sorted(race([stock_feeds_sync_due, stock_feeds_sync_due])) == [0, 1]
+    run = InventorySyncRun.objects.get()
+    assert enqueued == [run.pk] and run.trigger == "schedule"
