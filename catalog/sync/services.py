@@ -39,8 +39,10 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 MAX_ERRORS = 50
-# A run still "running" after this long was abandoned by a crashed worker and may be taken over.
-STALE_RUN = timedelta(minutes=30)
+# A run still "running" after this long outlived its job's 30-minute time limit: its worker died.
+STALE_RUN = timedelta(minutes=35)
+# A run still "pending" after this long lost its job (the broker was down at enqueue time).
+LOST_JOB = timedelta(minutes=5)
 
 Progress = Callable[[str, int, int | None], None]  # (phase, rows done in this step, total rows or None)
 
@@ -340,9 +342,39 @@ def stock_feeds_due() -> list[int]:
     return [pk for pk, minutes, last in feeds if last is None or last <= now - timedelta(minutes=minutes)]
 
 
+def inventory_sync_runs_repair() -> tuple[int, int]:
+    """Re-enqueue pending runs whose job was lost, and mark runs whose worker died as failed (the
+    trail must not say "running" for ever). Returns (re-enqueued, abandoned). Idempotent."""
+    from ..tasks import inventory_sync_task
+
+    now = timezone.now()
+    abandoned = InventorySyncRun.objects.filter(
+        status=InventorySyncRun.Status.RUNNING, started_at__lt=now - STALE_RUN
+    ).update(
+        status=InventorySyncRun.Status.FAILED,
+        finished_at=now,
+        message="Abandoned: the worker running it stopped. Batches already applied stay applied; "
+        "run the sync again.",
+    )
+    lost = list(
+        InventorySyncRun.objects.filter(
+            status=InventorySyncRun.Status.PENDING,
+            created_at__lt=now - LOST_JOB,
+            created_at__gt=now - STALE_RUN,
+        ).values_list("pk", flat=True)
+    )
+    for run_id in lost:
+        inventory_sync_task.delay(run_id)
+    if abandoned or lost:
+        logger.warning("inventory sync runs: %s re-enqueued, %s marked abandoned", len(lost), abandoned)
+    return len(lost), abandoned
+
+
 def stock_feeds_sync_due() -> int:
-    """Beat job: start a run for every due feed. Safe to run twice at once: feeds are locked with
-    SKIP LOCKED and a feed with a run still pending or running is not started again."""
+    """Beat job: start a run for every due feed (and repair runs whose job or worker was lost). Safe to
+    run twice at once: feeds are locked with SKIP LOCKED and a feed with a run still pending or
+    running is not started again."""
+    inventory_sync_runs_repair()
     started = 0
     for feed_id in stock_feeds_due():
         with transaction.atomic():

@@ -328,3 +328,28 @@ def test_two_schedule_sweeps_at_once_start_one_run(shop, catalog, feed_server, l
     assert sorted(race([stock_feeds_sync_due, stock_feeds_sync_due])) == [0, 1]
     run = InventorySyncRun.objects.get()
     assert enqueued == [run.pk] and run.trigger == "schedule"
+
+
+def test_lost_jobs_are_re_enqueued_and_runs_of_dead_workers_marked_failed(shop, catalog, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog import tasks
+
+    enqueued = []
+    monkeypatch.setattr(tasks.inventory_sync_task, "delay", enqueued.append)
+    create = sync_services.inventory_sync_run_create
+    lost = create(shop=shop, trigger=InventorySyncRun.Trigger.SCHEDULE)
+    fresh = create(shop=shop, trigger=InventorySyncRun.Trigger.SCHEDULE)
+    dead = create(shop=shop, trigger=InventorySyncRun.Trigger.ADMIN)
+    ago = timezone.now() - timedelta(minutes=40)
+    InventorySyncRun.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    InventorySyncRun.objects.filter(pk=dead.pk).update(status=S.RUNNING, started_at=ago, created_at=ago)
+
+    assert sync_services.inventory_sync_runs_repair() == (1, 1)
+    assert enqueued == [lost.pk]
+    dead.refresh_from_db()
+    assert dead.status == S.FAILED and dead.message.startswith("Abandoned")
+    assert InventorySyncRun.objects.get(pk=fresh.pk).status == S.PENDING
+    assert sync_services.inventory_sync_runs_repair() == (1, 0)  # still lost: asked again, nothing new
