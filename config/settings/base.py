@@ -276,6 +276,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 ACCOUNT_ADAPTER = "config.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"login": "shops.forms.ShopperLoginForm"}
 LIVEMARKET_WAITLIST_OFFER_MINUTES = env.int("LIVEMARKET_WAITLIST_OFFER_MINUTES", default=5)
 LIVEMARKET_UNPAID_ORDER_MINUTES = env.int("LIVEMARKET_UNPAID_ORDER_MINUTES", default=30)
 LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")

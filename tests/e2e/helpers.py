@@ -12,7 +12,7 @@ GOOD_CARD = "4242 4242 4242 4242"
 
 def log_in(page: Page, email: str, password: str, *, next_url: str = "/") -> None:
     page.goto(f"/accounts/login/?next={next_url}")
-    page.get_by_label("Login", exact=True).fill(email)
+    page.get_by_label("Email or username").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name=re.compile("Sign in|Log in", re.I)).click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
