@@ -7,6 +7,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from shops.selectors import session_user_is_current
+
 from . import auctions, events, selectors, services
 from .exceptions import InvalidMessage, ShowError
 from .hub import RoomUnavailable, apublish, hub
@@ -84,12 +86,27 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_action", "Unknown action.")
             return
+        if not await self._login_still_valid():
+            # Logged out or password changed elsewhere: refuse, then close so the page reconnects
+            # with whatever the browser's cookies say now.
+            await self.send_error("session_expired", "You were signed out. Log in again to take part.")
+            await self.close(code=4401)
+            return
         try:
             await handler(content)
         except ShowError as exc:
             await self.send_error(exc.code, exc.message)
         except RoomUnavailable as exc:
             await self.send_error("unavailable", str(exc))
+
+    async def _login_still_valid(self) -> bool:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return True
+        session = self.scope.get("session")
+        return await database_sync_to_async(session_user_is_current)(
+            session_key=getattr(session, "session_key", None), user=user
+        )
 
     async def send_error(self, code: str, message: str):
         await self.send_json({"type": "error", "code": code, "message": message})

@@ -18,8 +18,29 @@ def _application():
     return AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
 
+def login_session_key(user) -> str:
+    """A real login session for `user` (as the login view makes), so the room can re-check it."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return session.session_key
+
+
 async def _connect(show, user=None):
-    communicator = WebsocketCommunicator(_application(), f"/ws/shows/{show.pk}/")
+    headers = []
+    if user is not None:
+        from django.conf import settings
+
+        key = await sync_to_async(login_session_key)(user)
+        headers = [(b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode())]
+    communicator = WebsocketCommunicator(_application(), f"/ws/shows/{show.pk}/", headers=headers)
     if user is not None:
         communicator.scope["user"] = user
     connected, _ = await communicator.connect()
@@ -109,3 +130,50 @@ async def _close_sync_thread_connection():
 
     await sync_to_async(connections.close_all)()
     close_old_connections()
+
+
+async def _session_key_of(communicator) -> str:
+    from django.conf import settings
+
+    cookie = dict(communicator.scope["headers"])[b"cookie"].decode()
+    return cookie.split(f"{settings.SESSION_COOKIE_NAME}=", 1)[1]
+
+
+async def _expect_signed_out(communicator):
+    event = await _receive_until(communicator, "error")
+    assert event["code"] == "session_expired"
+    output = await communicator.receive_output(timeout=3)
+    assert output == {"type": "websocket.close", "code": 4401}
+
+
+async def test_logging_out_elsewhere_ends_the_sockets_login_on_its_next_action(live_show, shopper):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    communicator = await _connect(live_show, shopper)
+    key = await _session_key_of(communicator)
+    await sync_to_async(import_module(settings.SESSION_ENGINE).SessionStore(key).delete)()  # logout
+    await communicator.send_json_to({"action": "chat", "text": "still here?"})
+    await _expect_signed_out(communicator)
+    assert not await sync_to_async(ChatMessage.objects.filter(text="still here?").exists)()
+
+
+async def test_a_password_change_ends_other_sockets_logins(live_show, shopper):
+    communicator = await _connect(live_show, shopper)
+
+    def change_password():
+        shopper.set_password("a-brand-new-password-9")
+        shopper.save(update_fields=["password"])
+
+    await sync_to_async(change_password)()
+    await communicator.send_json_to({"action": "chat", "text": "after the change"})
+    await _expect_signed_out(communicator)
+    assert not await sync_to_async(ChatMessage.objects.filter(text="after the change").exists)()
+
+
+async def test_a_current_login_keeps_working(live_show, shopper):
+    communicator = await _connect(live_show, shopper)
+    await communicator.send_json_to({"action": "chat", "text": "all good"})
+    assert (await _receive_until(communicator, "chat"))["text"] in ("first!", "all good")
+    await communicator.disconnect()
