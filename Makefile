@@ -21,6 +21,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[bench]"
+	touch $@ $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
@@ -47,6 +51,12 @@ lint: install-dev
 ## make test: linters, then the whole suite on PostgreSQL and Redis
 test: install-dev services browser lint
 	$(BIN)/python -m pytest -n auto --dist loadfile
+
+## make bench: flash sale, live-room fan-out, storefront and inventory sync against their ceilings
+## (< 10 min on 2 cores; writes bench/results.json and docs/benchmarks.md). BENCH_ARGS=--quick for small counts.
+bench: $(VENV)/.installed-bench services
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	ulimit -n 65536 2>/dev/null || true; $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 ## make screenshots: refresh docs/screenshots/ (home, show page on phone and desktop, product, checkout, host console)
 screenshots: install-dev services browser

@@ -25,6 +25,9 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
+if settings.LIVEMARKET_BENCH_VIEWS:  # bench/storefront.py's trivial view; off unless benchmarking
+    urlpatterns.insert(0, path("bench/ping", views.bench_ping, name="bench_ping"))
+
 if settings.SERVE_MEDIA:
     urlpatterns += [
         re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),

@@ -1,6 +1,6 @@
 """Project-level views that belong to no app."""
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,3 +12,11 @@ from .health import health_report
 def healthz(request):
     report, healthy = health_report()
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+@require_GET
+def bench_ping(request):
+    """The storefront benchmark's ceiling: the full middleware stack and nothing else (only routed when
+    LIVEMARKET_BENCH_VIEWS is on). /healthz is not trivial: it queries PostgreSQL and opens a Redis
+    connection on every call."""
+    return HttpResponse(b"pong", content_type="text/plain")

@@ -226,6 +226,8 @@ WHITENOISE_USE_FINDERS = DEBUG
 # --- Livemarket ------------------------------------------------------------------------------
 LIVEMARKET_RESERVATION_MINUTES = env.int("LIVEMARKET_RESERVATION_MINUTES", default=10)
 LIVEMARKET_CHAT_HISTORY = 50
+# Routes /bench/ping (the trivial view bench/storefront.py measures as its ceiling). Off in real use.
+LIVEMARKET_BENCH_VIEWS = env.bool("LIVEMARKET_BENCH_VIEWS", default=False)
 
 # --- REST API (/api/v1/, see config/api.py) ----------------------------------------------------
 REST_FRAMEWORK = {

@@ -26,3 +26,16 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+
+# Under ASGI every in-flight request runs in a thread of its own with its own database connection, so
+# a burst of requests (a flash sale) opened one connection each until PostgreSQL refused more ("too
+# many clients": 500s, measured by bench/flash_sale.py). A bounded pool per process makes the burst
+# queue for a connection instead. Size it so processes x size stays under max_connections.
+DB_POOL_SIZE = env.int("DJANGO_DB_POOL_SIZE", default=16)
+if DB_POOL_SIZE:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=30.0),
+    }

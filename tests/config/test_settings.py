@@ -89,3 +89,30 @@ def test_production_passes_check_deploy_without_warnings(module):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
+    "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-value-7f3c9",
+}
+POOL_PROBE = (
+    "import json; from django.conf import settings as s; import django; django.setup();"
+    "d = s.DATABASES['default']; print(json.dumps({'age': d['CONN_MAX_AGE'], 'pool': d['OPTIONS'].get('pool')}))"
+)
+
+
+def test_production_pools_database_connections_so_a_burst_queues_instead_of_failing():
+    result = _run({**PRODUCTION_ENV, "DJANGO_DB_POOL_SIZE": "12"}, code=POOL_PROBE)
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["age"] == 0
+    assert probe["pool"]["max_size"] == 12
+
+
+def test_production_pool_can_be_turned_off():
+    result = _run({**PRODUCTION_ENV, "DJANGO_DB_POOL_SIZE": "0"}, code=POOL_PROBE)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1])["pool"] is None
