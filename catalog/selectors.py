@@ -10,7 +10,7 @@ from django.http import Http404
 
 from shops.models import Shop
 
-from .models import Category, Product, ProductImage, Stock, Variant
+from .models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
 
 
 def _images_prefetch() -> Prefetch:
@@ -180,3 +180,11 @@ def sku_taken(*, shop_id: int, sku: str, exclude_variant_id: int | None = None) 
 
 def product_slug_taken(*, shop_id: int, slug: str, exclude_product_id: int | None = None) -> bool:
     return Product.objects.filter(shop_id=shop_id, slug=slug).exclude(pk=exclude_product_id).exists()
+
+
+def sync_runs_for_merchant() -> QuerySet[InventorySyncRun]:
+    return InventorySyncRun.objects.select_related("shop")
+
+
+def stock_feed_for_shop(*, shop: Shop) -> StockFeed | None:
+    return StockFeed.objects.filter(shop=shop).first()

@@ -17,7 +17,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from catalog.exceptions import CatalogError, InsufficientStock, StockBelowAllocated
+from catalog.exceptions import CatalogError, InsufficientStock, StockBelowAllocated, StockFeedError
 from orders.exceptions import CartError, IllegalTransition, OrderError, PaymentDeclined, RefundError
 from shops.apikeys import InvalidApiKey, api_key_check
 from shops.exceptions import ShopError
@@ -125,6 +125,10 @@ def _domain_status(exc) -> tuple[int, str] | None:
         return status.HTTP_409_CONFLICT, "insufficient_stock"
     if isinstance(exc, StockBelowAllocated):
         return status.HTTP_409_CONFLICT, "stock_below_allocated"
+    if isinstance(exc, StockFeedError):
+        return status.HTTP_409_CONFLICT, "stock_feed_error"
+    if isinstance(exc, CatalogError):
+        return status.HTTP_409_CONFLICT, "catalog_error"
     if isinstance(exc, PaymentDeclined):
         return status.HTTP_402_PAYMENT_REQUIRED, "payment_declined"
     if isinstance(exc, RefundError):

@@ -23,6 +23,7 @@ router.register("merchant/products", catalog_views.MerchantProductViewSet, basen
 router.register("merchant/variants", catalog_views.MerchantVariantViewSet, basename="merchant-variant")
 router.register("merchant/images", catalog_views.MerchantImageViewSet, basename="merchant-image")
 router.register("merchant/stock", catalog_views.MerchantStockViewSet, basename="merchant-stock")
+router.register("merchant/sync-runs", catalog_views.MerchantSyncRunViewSet, basename="merchant-sync-run")
 router.register("merchant/orders", order_views.MerchantOrderViewSet, basename="merchant-order")
 router.register(
     "merchant/webhook-endpoints",

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import Category, Product, ProductImage, Stock, Variant
+from catalog.models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
 from config.api_base import ScopedRelatedField
 
 
@@ -207,3 +207,45 @@ class StockAdjustSerializer(serializers.Serializer):
         if value == 0:
             raise serializers.ValidationError("Give a change other than zero.")
         return value
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = InventorySyncRun
+        fields = (
+            "id",
+            "shop",
+            "trigger",
+            "dry_run",
+            "status",
+            "source_label",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "rows_total",
+            "updated",
+            "unchanged",
+            "unknown_sku",
+            "invalid",
+            "conflicts",
+            "message",
+            "errors",
+        )
+        read_only_fields = fields
+
+
+class SyncRunStartSerializer(serializers.Serializer):
+    shop = serializers.SlugField(
+        required=False, help_text="Your shop's slug; needed only with several shops."
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Read and count only; change nothing.")
+    file = serializers.FileField(
+        required=False,
+        help_text="A feed to apply now (CSV with sku,quantity or JSON). Left out: the shop's own feed, in the background.",
+    )
+    format = serializers.ChoiceField(choices=StockFeed.Format.choices, required=False)
+    skip_invalid_rows = serializers.BooleanField(default=False)

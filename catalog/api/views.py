@@ -8,18 +8,21 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import services
-from catalog.exceptions import SkuTaken, SlugTaken
-from catalog.models import Product, ProductImage, Stock, Variant
+from catalog.exceptions import SkuTaken, SlugTaken, StockFeedError
+from catalog.models import InventorySyncRun, Product, ProductImage, Stock, Variant
 from catalog.selectors import (
     images_for_merchant,
     product_slug_taken,
     products_for_merchant,
     products_public_api,
     sku_taken,
+    stock_feed_for_shop,
     stock_for_merchant,
+    sync_runs_for_merchant,
     variants_for_merchant,
 )
 from catalog.stock import stock_adjust, stock_set_on_hand
+from catalog.sync.services import inventory_sync_now, inventory_sync_request
 from config.api_base import ApiGenericViewSet, MerchantViewSet
 
 from .serializers import (
@@ -34,6 +37,8 @@ from .serializers import (
     StockAdjustSerializer,
     StockSerializer,
     StockSetSerializer,
+    SyncRunSerializer,
+    SyncRunStartSerializer,
     VariantUpdateSerializer,
     VariantWriteSerializer,
 )
@@ -278,3 +283,61 @@ class MerchantStockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Mer
         row = self.get_object()
         stock_adjust(variant_id=row.variant_id, delta=self.validated(StockAdjustSerializer)["delta"])
         return self.respond(row)
+
+
+class SyncRunFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=InventorySyncRun.Status.choices)
+    trigger = filters.ChoiceFilter(choices=InventorySyncRun.Trigger.choices)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Inventory sync runs, newest first"),
+    retrieve=extend_schema(summary="One run: counts, status and the first problems by line"),
+)
+@extend_schema(tags=["merchant: stock"])
+class MerchantSyncRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MerchantViewSet):
+    """Runs of catalog.sync, the same service the admin's "Sync now" and `sync_inventory` use."""
+
+    queryset = InventorySyncRun.objects.all()
+    serializer_class = SyncRunSerializer
+    filterset_class = SyncRunFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    ordering_fields = ("created_at",)
+    ordering = ("-created_at", "-id")
+
+    def base_queryset(self):
+        return sync_runs_for_merchant()
+
+    @extend_schema(
+        summary="Start a sync: of the shop's feed in the background (202), or of an uploaded file now (201)",
+        request={"application/json": SyncRunStartSerializer, "multipart/form-data": SyncRunStartSerializer},
+        responses={201: SyncRunSerializer, 202: SyncRunSerializer},
+    )
+    def create(self, request):
+        data = self.validated(SyncRunStartSerializer)
+        shop = self.shop_for_write(data.get("shop"))
+        upload = data.get("file")
+        if upload is None:
+            feed = stock_feed_for_shop(shop=shop)
+            if feed is None:
+                raise StockFeedError(
+                    f"The shop {shop.slug} has no stock feed; upload a file or add a feed in the admin."
+                )
+            run = inventory_sync_request(
+                feed=feed,
+                trigger=InventorySyncRun.Trigger.API,
+                started_by=request.user,
+                dry_run=data["dry_run"],
+            )
+            return self.respond(run, status=status.HTTP_202_ACCEPTED)
+        run = inventory_sync_now(
+            shop=shop,
+            trigger=InventorySyncRun.Trigger.API,
+            file=upload,
+            format=data.get("format") or ("json" if upload.name.lower().endswith(".json") else "csv"),
+            source_label=f"API upload {upload.name}"[:500],
+            started_by=request.user,
+            dry_run=data["dry_run"],
+            skip_invalid=data["skip_invalid_rows"],
+        )
+        return self.respond(run, status=status.HTTP_201_CREATED)

@@ -4,7 +4,8 @@ from rest_framework import serializers
 
 from catalog.models import Product
 from config.api_base import ScopedRelatedField
-from shows.models import FlashDeal, LineupItem, Show, ShowReminder
+from shows.auctions import EXTEND_SECONDS, LOT_QUANTITY, LOT_SECONDS
+from shows.models import FlashDeal, LineupItem, Lot, Show, ShowReminder
 from shows.services import ingest_url
 
 
@@ -149,3 +150,48 @@ class ReminderSerializer(serializers.ModelSerializer):
 
 class ReminderWriteSerializer(serializers.Serializer):
     show = serializers.IntegerField(min_value=1)
+
+
+class LotWriteSerializer(serializers.Serializer):
+    variant = serializers.IntegerField(min_value=1)
+    starting_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
+    increment = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    increment_table = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField(max_length=20), min_length=2, max_length=2),
+        required=False,
+        max_length=20,
+        help_text='Optional steps [["0", "1"], ["50", "5"]]: from each price on, that increment.',
+    )
+    duration_seconds = serializers.IntegerField(
+        min_value=LOT_SECONDS[0], max_value=LOT_SECONDS[1], default=30
+    )
+    mode = serializers.ChoiceField(choices=Lot.Mode.choices, default=Lot.Mode.EXTEND)
+    extend_seconds = serializers.IntegerField(
+        min_value=EXTEND_SECONDS[0], max_value=EXTEND_SECONDS[1], default=10
+    )
+    quantity = serializers.IntegerField(min_value=LOT_QUANTITY[0], max_value=LOT_QUANTITY[1], default=1)
+
+
+class LotSerializer(serializers.Serializer):
+    """A lot as the room sees it (shows.auctions.lot_payload)."""
+
+    id = serializers.IntegerField()
+    show_id = serializers.IntegerField()
+    title = serializers.CharField()
+    variant_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=Lot.Status.choices)
+    mode = serializers.ChoiceField(choices=Lot.Mode.choices)
+    extend_seconds = serializers.IntegerField()
+    starting_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    current_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    next_minimum = serializers.DecimalField(max_digits=12, decimal_places=2)
+    leader = serializers.CharField(allow_null=True)
+    bid_count = serializers.IntegerField()
+    ends_at = serializers.DateTimeField()
+    seconds_left = serializers.IntegerField()
+    winner = serializers.CharField(allow_null=True)
+    winning_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)

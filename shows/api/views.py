@@ -5,14 +5,22 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api_base import ApiGenericViewSet, MerchantViewSet, ShopperViewSet
-from shows import services
+from shows import auctions, services
 from shows.models import Show, ShowReminder
-from shows.selectors import reminders_for_user, show_get_public, shows_for_merchant, shows_public_current
+from shows.selectors import (
+    lots_for_show,
+    reminders_for_user,
+    show_get_public,
+    shows_for_merchant,
+    shows_public_current,
+)
 
 from .serializers import (
     DealSerializer,
     DealWriteSerializer,
     LineupWriteSerializer,
+    LotSerializer,
+    LotWriteSerializer,
     MerchantShowSerializer,
     PinSerializer,
     PublicShowSerializer,
@@ -155,6 +163,29 @@ class MerchantShowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Merc
             duration_seconds=data["duration_seconds"],
         )
         return Response(DealSerializer(deal).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The show's auction lots, newest first",
+        request=None,
+        responses=LotSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Start an auction lot on a variant (the show must be live; the units are allocated)",
+        request=LotWriteSerializer,
+        responses={201: LotSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def lots(self, request, pk=None):
+        show = self.get_object()
+        if request.method == "GET":
+            return Response([auctions.lot_payload(lot) for lot in lots_for_show(show=show)])
+        data = self.validated(LotWriteSerializer)
+        variant_id = data.pop("variant")
+        data = {key: value for key, value in data.items() if value is not None}
+        lot = auctions.lot_start(show=show, user=request.user, variant_id=variant_id, **data)
+        return Response(auctions.lot_payload(lot), status=status.HTTP_201_CREATED)
 
 
 # --- Shopper side ---------------------------------------------------------------------------------

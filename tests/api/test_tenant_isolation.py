@@ -16,12 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from catalog.models import Product, ProductImage, Stock, Variant
+from catalog.models import InventorySyncRun, Product, ProductImage, Stock, Variant
 from catalog.services import product_image_add
 from config.api_urls import router
 from orders.models import Order
 from shops.models import ApiKey, WebhookDelivery, WebhookEndpoint
-from shows.models import LineupItem, Show
+from shows.models import LineupItem, Lot, Show
 from shows.services import show_create
 from tests.api.conftest import key_client, place_order
 from tests.catalog.factories import ProductFactory, VariantFactory
@@ -37,6 +37,7 @@ DETAIL_LOOKUPS = {
     "merchant-show": lambda w: w["show"].pk,
     "merchant-webhook-endpoint": lambda w: w["endpoint"].pk,
     "merchant-webhook-delivery": lambda w: w["delivery"].pk,
+    "merchant-sync-run": lambda w: w["sync_run"].pk,
 }
 # basename -> a create body that points at shop B's rows (must be refused, nothing created)
 FOREIGN_CREATES = {
@@ -53,6 +54,7 @@ FOREIGN_CREATES = {
         "events": ["order.paid"],
         "shop": w["shop"].slug,
     },
+    "merchant-sync-run": lambda w: {"shop": w["shop"].slug, "dry_run": True},
 }
 # One body that would be valid for any write, so a 404 is the scoping and not a validation error.
 ANY_WRITE = {
@@ -70,6 +72,8 @@ ANY_WRITE = {
     "url": "https://example.com/hijack",
     "events": ["order.paid"],
     "is_active": False,
+    "starting_price": "1.00",
+    "dry_run": True,
 }
 
 
@@ -118,6 +122,7 @@ def test_every_merchant_route_has_a_rule():
 
 
 def _world(shop, owner, buyer):
+    from catalog.sync.services import inventory_sync_run_create
     from shops.apikeys import api_key_create
     from shops.webhooks import webhook_endpoint_create
 
@@ -133,7 +138,9 @@ def _world(shop, owner, buyer):
         products=[product],
     )
     api_key_create(shop=shop, name="theirs", created_by=owner)
+    sync_run = inventory_sync_run_create(shop=shop, trigger="api")
     return {
+        "sync_run": sync_run,
         "shop": shop,
         "product": product,
         "variant": variant,
@@ -181,6 +188,8 @@ def _snapshot(shop):
             .order_by("pk")
             .values("pk", "status", "attempts")
         ),
+        "sync_runs": list(InventorySyncRun.objects.filter(shop=shop).order_by("pk").values("pk", "status")),
+        "lots": list(Lot.objects.filter(show__shop=shop).order_by("pk").values("pk", "status")),
         "keys": list(ApiKey.objects.filter(shop=shop).order_by("pk").values("pk", "revoked_at", "name")),
     }
 
