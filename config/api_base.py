@@ -7,9 +7,14 @@ is a 404 like a row that does not exist. Every POST goes through Idempotency-Key
 
 import hashlib
 import json
+from datetime import UTC
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -200,3 +205,20 @@ class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         queryset = super().get_queryset()
         return scope_to_merchant(queryset, request=self.context["request"], shop_path=self.shop_path)
+
+
+class _UtcIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return value
+        try:
+            return value.astimezone(UTC) if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+        except (OverflowError, ValueError):
+            raise DjangoValidationError("Enter a date and time between years 1 and 9999.") from None
+
+
+class DateTimeFilter(filters.IsoDateTimeFilter):
+    """ISO 8601 with any offset, compared in UTC (PostgreSQL refuses odd offsets such as -23:33)."""
+
+    field_class = _UtcIsoDateTimeField

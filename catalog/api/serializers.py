@@ -35,7 +35,7 @@ class PublicVariantSerializer(serializers.ModelSerializer):
 class PublicProductSerializer(serializers.ModelSerializer):
     shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     currency = serializers.CharField(source="shop.currency", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     min_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True, allow_null=True)
     units_available = serializers.IntegerField(read_only=True)
     images = ImageSerializer(many=True, read_only=True)
@@ -96,7 +96,7 @@ class MerchantVariantSerializer(StockFieldsMixin, serializers.ModelSerializer):
 
 class MerchantProductSerializer(serializers.ModelSerializer):
     shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     variants = MerchantVariantSerializer(many=True, read_only=True)
     images = ImageSerializer(many=True, read_only=True)
 

@@ -23,7 +23,7 @@ from catalog.selectors import (
 )
 from catalog.stock import stock_adjust, stock_set_on_hand
 from catalog.sync.services import inventory_sync_now, inventory_sync_request
-from config.api_base import ApiGenericViewSet, MerchantViewSet
+from config.api_base import ApiGenericViewSet, DateTimeFilter, MerchantViewSet
 
 from .serializers import (
     ImageUpdateSerializer,
@@ -79,7 +79,7 @@ class MerchantProductFilter(filters.FilterSet):
     category = filters.CharFilter(field_name="category__slug")
     q = filters.CharFilter(field_name="title", lookup_expr="icontains", label="Title contains")
     sku = filters.CharFilter(field_name="variants__sku", distinct=True, label="Has a variant with this SKU")
-    updated_after = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
 
 @extend_schema_view(

@@ -4,7 +4,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api_base import ApiView, IsShopper, MerchantViewSet, ShopperViewSet
+from config.api_base import ApiView, DateTimeFilter, IsShopper, MerchantViewSet, ShopperViewSet
 from orders import selectors, services
 from orders.models import CartLine, Order
 
@@ -23,8 +23,8 @@ from .serializers import (
 
 class MerchantOrderFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Order.Status.choices)
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     show = filters.NumberFilter(field_name="show_id")
     email = filters.CharFilter(field_name="email", lookup_expr="iexact")
 

@@ -14,6 +14,7 @@ class PublicShowSerializer(serializers.ModelSerializer):
     shop_name = serializers.CharField(source="shop.name", read_only=True)
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     cover = serializers.SerializerMethodField()
+    playback_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Show
@@ -53,6 +54,9 @@ class MerchantShowSerializer(serializers.ModelSerializer):
     lineup = LineupItemSerializer(source="lineup_items", many=True, read_only=True)
     ingest_url = serializers.SerializerMethodField()
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    # Blank when not set, so plain strings rather than `format: uri`.
+    playback_url = serializers.CharField(read_only=True)
+    replay_url = serializers.CharField(read_only=True)
 
     class Meta:
         model = Show

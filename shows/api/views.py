@@ -4,7 +4,7 @@ from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api_base import ApiGenericViewSet, MerchantViewSet, ShopperViewSet
+from config.api_base import ApiGenericViewSet, DateTimeFilter, MerchantViewSet, ShopperViewSet
 from shows import auctions, services
 from shows.models import Show, ShowReminder
 from shows.selectors import (
@@ -59,8 +59,8 @@ class PublicShowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGen
 
 class MerchantShowFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Show.Status.choices)
-    scheduled_after = filters.IsoDateTimeFilter(field_name="scheduled_start", lookup_expr="gte")
-    scheduled_before = filters.IsoDateTimeFilter(field_name="scheduled_start", lookup_expr="lt")
+    scheduled_after = DateTimeFilter(field_name="scheduled_start", lookup_expr="gte")
+    scheduled_before = DateTimeFilter(field_name="scheduled_start", lookup_expr="lt")
 
 
 @extend_schema_view(

@@ -46,7 +46,6 @@ def shopper_api(shopper) -> APIClient:
     """A signed-in shopper's session (CSRF enforced, as in a browser)."""
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(shopper)
-    client.get("/api/v1/public/shops/")  # any page: sets nothing; the token below is what matters
     token = "a" * 32
     client.cookies[settings.CSRF_COOKIE_NAME] = token
     client.credentials(HTTP_X_CSRFTOKEN=token)
