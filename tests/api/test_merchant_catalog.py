@@ -173,3 +173,16 @@ def test_list_filters_and_ordering(api, shop):
     ]
     assert titles == ["Alpha", "Bravo", "Charlie"]
     assert api.get("/api/v1/merchant/products/", {"q": "draft"}).json()["count"] == 1
+
+
+def test_merchant_product_list_runs_a_fixed_number_of_queries(api, shop, django_assert_max_num_queries):
+    for n in range(2):
+        VariantFactory(product=ProductFactory(shop=shop, title=f"A{n}"))
+    with django_assert_max_num_queries(10):
+        assert api.get("/api/v1/merchant/products/").status_code == 200
+    for n in range(15):
+        product = ProductFactory(shop=shop, title=f"B{n}")
+        VariantFactory(product=product)
+        VariantFactory(product=product)
+    with django_assert_max_num_queries(10):
+        assert api.get("/api/v1/merchant/products/").json()["count"] == 17
