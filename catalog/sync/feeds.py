@@ -78,7 +78,7 @@ def _pick(names: list[str], wanted: tuple[str, ...]) -> int | None:
 
 def _csv_rows(file: BinaryIO) -> Iterator[FeedRow]:
     text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="strict", newline="")
-    line = 1
+    line = 0  # the last line read whole; an error is on the next one
     try:
         header_line = text.readline()
         delimiter = max((",", ";", "\t"), key=header_line.count)
@@ -128,8 +128,9 @@ def _json_rows(file: BinaryIO) -> Iterator[FeedRow]:
             sku_key = next((k for k in SKU_KEYS if k in item), None)
             quantity_key = next((k for k in QUANTITY_KEYS if k in item), None)
             if position == 1 and (sku_key is None or quantity_key is None):
+                found = ", ".join(str(key)[:40] for key in list(item)[:10]) or "none"
                 raise StockFeedError(
-                    f"Item 1: each object needs the fields sku and quantity (found {', '.join(item) or 'none'})."
+                    f"Item 1: each object needs the fields sku and quantity (found {found})."
                 )
             yield _row(position, item.get(sku_key or "sku"), item.get(quantity_key or "quantity"))
     except UnicodeDecodeError:

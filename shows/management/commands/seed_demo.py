@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from catalog.models import Category, Product, Variant
+from catalog.models import Category, InventorySyncRun, Product, Stock, StockFeed, Variant
 from catalog.services import category_get_or_create, product_create, product_image_add, variant_create
+from catalog.sync.services import inventory_sync_now
 from config.opscommand import OpsCommand
 from orders import selectors as order_selectors
 from orders.services import address_save, payment_method_save, shipping_method_create, shipping_methods_for
@@ -169,6 +170,7 @@ class Command(OpsCommand):
             shops = self._seed_shops(users)
             self._seed_shipping(shops)
             products = self._seed_catalog(shops)
+            self._seed_stock_feed(shops["vinyl-vault"], users["merchant"])
             self._seed_blocked_words(shops)
             self._seed_shows(shops, users, products)
             for slug in ("vinyl-vault", "sneaker-sanctum"):
@@ -327,6 +329,29 @@ class Command(OpsCommand):
         return products
 
     # --- shows -------------------------------------------------------------------------------
+
+    def _seed_stock_feed(self, shop: Shop, merchant: User) -> None:
+        """vinyl-vault's supplier feed (its current counts plus one SKU it no longer sells) and one
+        recorded sync of it, so Catalog > Stock feeds and Inventory sync runs have something to show."""
+        if StockFeed.objects.filter(shop=shop).exists():
+            return
+        rows = Stock.objects.filter(variant__shop=shop).order_by("variant__sku")
+        lines = [
+            "sku,quantity",
+            *(f"{sku},{on_hand}" for sku, on_hand in rows.values_list("variant__sku", "on_hand")),
+        ]
+        lines.append("VV-RETIRED-1,4")
+        # No service writes feeds (merchants add them in the admin): written directly.
+        StockFeed.objects.create(
+            shop=shop,
+            file=ContentFile("\n".join(lines).encode(), name="vinyl-vault-supplier.csv"),
+            interval_minutes=60,
+        )
+        run = inventory_sync_now(shop=shop, trigger=InventorySyncRun.Trigger.ADMIN, started_by=merchant)
+        self._note(
+            "stock feeds",
+            f"vinyl-vault stock feed added and synced ({run.unchanged} unchanged, 1 unknown SKU)",
+        )
 
     def _seed_blocked_words(self, shops: dict[str, Shop]) -> None:
         # No service writes blocked words yet (merchants add them in the admin): written directly.
