@@ -1,4 +1,14 @@
-"""The Celery app. Settings come from Django's (`CELERY_*`); tasks live in each app's tasks.py."""
+"""The Celery app. Tasks live in each app's tasks.py; settings come from Django's `CELERY_*`
+(config/settings/base.py), which set:
+
+- the broker: `REDIS_URL` (eager, in-process tasks when it is unset: the embedded demo);
+- JSON only, for tasks and results; results are not stored;
+- time limits: 120 s hard / 100 s soft by default, longer per task where a job needs it;
+- `acks_late` and `reject_on_worker_lost` by default, because every task here is idempotent: a task is
+  acknowledged after it ran, and one whose worker died is delivered again;
+- the broker's visibility timeout (2 h), longer than any ETA or countdown the project sets;
+- beat's DatabaseScheduler, with the jobs of config/beat.py (ops edit them in the admin).
+"""
 
 import os
 
