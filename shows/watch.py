@@ -123,9 +123,12 @@ def shows_watch() -> dict[str, int]:
             logger.info("show %s taken live: its stream is up (on_publish was missed)", show_id)
 
     late_cutoff = now - timedelta(minutes=settings.LIVEMARKET_LATE_SHOW_MINUTES)
-    late = Show.objects.filter(status=Show.Status.SCHEDULED, scheduled_start__lte=late_cutoff).select_related(
-        "shop"
-    )
+    # Shows late by up to a day; older ones were forgotten, not late (the alert's mark lasts 3 days).
+    late = Show.objects.filter(
+        status=Show.Status.SCHEDULED,
+        scheduled_start__lte=late_cutoff,
+        scheduled_start__gt=now - timedelta(days=1),
+    ).select_related("shop")
     for show in late:
         if cache.add(f"show:late-alert:{show.pk}", 1, timeout=LATE_ALERT_TTL):
             _alert_late(show, int((now - show.scheduled_start).total_seconds() // 60))

@@ -65,6 +65,7 @@ def test_a_late_show_alerts_its_owner_once(shop, merchant, settings):
     settings.LIVEMARKET_LATE_SHOW_MINUTES = 10
     late = make_show(shop, minutes_from_now=-15)
     make_show(shop, minutes_from_now=-5)  # not late yet
+    make_show(shop, minutes_from_now=-2 * 24 * 60)  # forgotten long ago: not alerted
     assert shows_watch()["late_alerts"] == 1
     assert shows_watch()["late_alerts"] == 0
     assert len(mail.outbox) == 1
