@@ -1,10 +1,12 @@
-"""Show rooms hear about stock and waitlist offers from orders (which cannot call up into shows).
+"""Show rooms hear about stock and waitlist offers from orders, and stock feed changes from the catalog
+(neither can call up into shows).
 Receivers only read and broadcast; they never write."""
 
 import logging
 
 from django.dispatch import receiver
 
+from catalog.signals import stock_levels_changed
 from orders.signals import stock_changed, waitlist_offered
 
 from . import events, hub, selectors
@@ -13,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 @receiver(stock_changed)
+@receiver(stock_levels_changed)
 def broadcast_stock(sender, variant_ids, **kwargs):
     for show in selectors.live_shows_pinning_variants(variant_ids=variant_ids):
         product = selectors.show_pinned_product(show=show)

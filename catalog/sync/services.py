@@ -31,6 +31,7 @@ from shops.models import Shop
 
 from ..exceptions import StockFeedError
 from ..models import InventorySyncRun, StockFeed, Variant
+from ..signals import stock_levels_changed
 from ..stock import stock_set_on_hand_many
 from .feeds import FeedRow, feed_rows
 from .fetch import feed_download
@@ -191,6 +192,11 @@ def _apply_batch(run: InventorySyncRun, batch: dict[str, FeedRow], tally: _Tally
                 tally.error(row.line, f"unknown SKU {sku!r}")
         levels = {variants[sku]: row.quantity for sku, row in batch.items() if sku in variants}
         result = stock_set_on_hand_many(levels=levels, dry_run=run.dry_run)
+        if result.updated and not run.dry_run:
+            changed = list(result.updated)
+            transaction.on_commit(
+                lambda: stock_levels_changed.send(sender=InventorySyncRun, variant_ids=changed)
+            )
         tally.updated += len(result.updated)
         tally.unchanged += len(result.unchanged)
         tally.conflicts += len(result.conflicts)

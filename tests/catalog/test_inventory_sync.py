@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from catalog import stock as stock_module
 from catalog.models import InventorySyncRun, Stock, StockFeed
@@ -333,8 +334,6 @@ def test_two_schedule_sweeps_at_once_start_one_run(shop, catalog, feed_server, l
 def test_lost_jobs_are_re_enqueued_and_runs_of_dead_workers_marked_failed(shop, catalog, monkeypatch):
     from datetime import timedelta
 
-    from django.utils import timezone
-
     from catalog import tasks
 
     enqueued = []
@@ -353,3 +352,24 @@ def test_lost_jobs_are_re_enqueued_and_runs_of_dead_workers_marked_failed(shop, 
     assert dead.status == S.FAILED and dead.message.startswith("Abandoned")
     assert InventorySyncRun.objects.get(pk=fresh.pk).status == S.PENDING
     assert sync_services.inventory_sync_runs_repair() == (1, 0)  # still lost: asked again, nothing new
+
+
+def test_a_live_show_pinning_a_synced_product_gets_its_new_units_left(
+    shop, merchant, catalog, monkeypatch, django_capture_on_commit_callbacks
+):
+    from shows import hub
+    from shows.services import show_create, show_go_live, show_pin_product
+
+    product = catalog["A-1"].product
+    show = show_go_live(
+        show=show_create(shop=shop, title="Live", scheduled_start=timezone.now(), products=[product])
+    )
+    show_pin_product(show=show, user=merchant, product_id=product.pk)
+    published = []
+    monkeypatch.setattr(hub, "publish", lambda show_id, payload: published.append((show_id, payload)))
+    with django_capture_on_commit_callbacks(execute=True):
+        sync(shop, "sku,quantity\nA-1,40\n")
+        sync(shop, "sku,quantity\nA-1,40\n", dry_run=True)  # nothing changes: nothing sent
+    ((show_id, payload),) = published
+    assert show_id == show.pk and payload["type"] == "stock"
+    assert {"id": catalog["A-1"].pk, "available": 40} in payload["variants"]

@@ -72,8 +72,11 @@ def test_a_late_show_alerts_its_owner_once(shop, merchant, settings):
     assert mail.outbox[0].to == [merchant.email] and late.title in mail.outbox[0].subject
 
 
-def test_on_update_callback_records_a_heartbeat_and_refuses_an_ended_show(client, shop):
-    show = make_show(shop, live=True)
+def test_on_publish_and_on_update_record_heartbeats_and_an_ended_show_is_refused(client, shop):
+    show = make_show(shop)
+    assert client.post(reverse("stream_on_publish"), {"name": show.stream_key}).status_code == 200
+    assert cache.get(f"stream:seen:{show.pk}") is not None
+    cache.delete(f"stream:seen:{show.pk}")
     url = reverse("stream_on_update")
     assert client.post(url, {"name": show.stream_key}).status_code == 200
     assert cache.get(f"stream:seen:{show.pk}") is not None
