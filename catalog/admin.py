@@ -19,6 +19,7 @@ from .forms import ProductImportForm
 from .models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
 from .services import product_images_renditions_enqueue, products_set_status
 from .stock import stock_ensure, stock_set_on_hand
+from .storefront_cache import product_page_invalidate
 from .sync.services import inventory_sync_request
 
 LOW_STOCK_THRESHOLD = 5
@@ -184,6 +185,11 @@ class ProductAdmin(ShopScopedModelAdmin):
             product_ids=list(queryset.values_list("pk", flat=True)), status="archived"
         )
         self.message_user(request, f"Archived {count} product(s).", messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        slugs = [form.instance.slug, form.initial.get("slug") or form.instance.slug]
+        product_page_invalidate(shop_id=form.instance.shop_id, slugs=slugs)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is ProductImage:

@@ -26,6 +26,7 @@ from .exceptions import StockBelowAllocated
 from .models import Category, Product, Variant
 from .services import product_create, variant_create
 from .stock import stock_set_on_hand
+from .storefront_cache import product_page_invalidate
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -510,6 +511,7 @@ def _apply_row(row: _Row, plan: _Plan, result: ImportResult) -> None:
         elif product_changes:
             # An update query, not save(): if the row is rolled back, the cached instance stays true.
             Product.objects.filter(pk=product.pk).update(**product_changes, updated_at=timezone.now())
+            product_page_invalidate(shop_id=product.shop_id, slugs=[product.slug])
         new_variant = None
         if row.has_variant and variant is None:
             new_variant = variant_create(

@@ -133,6 +133,13 @@ def product_get_storefront(*, shop: Shop, slug: str) -> Product:
     return product
 
 
+def variants_with_stock(*, product_id: int) -> list[Variant]:
+    """A product's variants with their stock, as the product page shows them (read fresh every time)."""
+    return list(
+        Variant.objects.filter(product_id=product_id).select_related("stock").order_by("position", "id")
+    )
+
+
 def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:
     """Buyable variants by id, with product, shop and stock; drafts and suspended shops are left out."""
     variants = (

@@ -13,6 +13,7 @@ from .exceptions import SkuTaken, SlugTaken
 from .models import Category, Product, ProductImage, Variant
 from .selectors import product_slug_taken, sku_taken
 from .stock import stock_ensure, stock_lock_unallocated, stock_set_on_hand
+from .storefront_cache import product_page_invalidate
 
 
 def _unique_product_slug(*, shop: Shop, title: str) -> str:
@@ -91,6 +92,7 @@ def product_image_add(
         product=product, image=image, alt_text=alt_text, position=position
     )
     product_images_renditions_enqueue(image_ids=[product_image.pk])
+    product_page_invalidate(shop_id=product.shop_id, slugs=[product.slug])
     return product_image
 
 
@@ -123,12 +125,23 @@ def product_image_renditions_make(*, image_id: int) -> bool:
     ProductImage.objects.filter(pk=image_id, image=source_name).update(
         renditions_source=source_name, **values
     )
+    _product_pages_invalidate(product_ids=[product_image.product_id])
     return True
 
 
 def products_set_status(*, product_ids: list[int], status: str) -> int:
     """Bulk publish / archive; returns how many products changed."""
-    return Product.objects.filter(pk__in=product_ids).exclude(status=status).update(status=status)
+    changed = Product.objects.filter(pk__in=product_ids).exclude(status=status).update(status=status)
+    _product_pages_invalidate(product_ids=product_ids)
+    return changed
+
+
+def _product_pages_invalidate(*, product_ids) -> None:
+    by_shop: dict[int, list[str]] = {}
+    for shop_id, slug in Product.objects.filter(pk__in=list(product_ids)).values_list("shop_id", "slug"):
+        by_shop.setdefault(shop_id, []).append(slug)
+    for shop_id, slugs in by_shop.items():
+        product_page_invalidate(shop_id=shop_id, slugs=slugs)
 
 
 # --- Editing (the API and the admin's forms change rows only through these) -------------------------
@@ -153,9 +166,11 @@ def product_update(*, product: Product, **changes) -> Product:
         changes["slug"] = slugify(changes["slug"])[:200] or product.slug
         if product_slug_taken(shop_id=product.shop_id, slug=changes["slug"], exclude_product_id=product.pk):
             raise SlugTaken(changes["slug"])
+    old_slug = product.slug
     fields = _apply(product, PRODUCT_EDITABLE, changes)
     if fields:
         product.save(update_fields=[*fields, "updated_at"])
+        product_page_invalidate(shop_id=product.shop_id, slugs=[old_slug, product.slug])
     return product
 
 
@@ -165,6 +180,7 @@ def product_delete(*, product: Product) -> None:
     (archive it instead: it leaves the storefront and the orders keep their snapshot)."""
     variant_ids = list(product.variants.values_list("pk", flat=True))
     stock_lock_unallocated(variant_ids=variant_ids)
+    product_page_invalidate(shop_id=product.shop_id, slugs=[product.slug])
     product.delete()
 
 
@@ -195,10 +211,12 @@ def product_image_update(
     changes = {k: v for k, v in (("alt_text", alt_text), ("position", position)) if v is not None}
     if changes:
         ProductImage.objects.filter(pk=image.pk).update(**changes)
+        _product_pages_invalidate(product_ids=[image.product_id])
         for name, value in changes.items():
             setattr(image, name, value)
     return image
 
 
 def product_image_delete(*, image: ProductImage) -> None:
+    _product_pages_invalidate(product_ids=[image.product_id])
     image.delete()

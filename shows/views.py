@@ -15,7 +15,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog.exceptions import InsufficientStock
-from catalog.selectors import product_get_storefront, products_featured, products_for_shop, variants_for_cart
+from catalog.selectors import (
+    product_get_storefront,
+    products_featured,
+    products_for_shop,
+    variants_for_cart,
+    variants_with_stock,
+)
+from catalog.storefront_cache import product_page_cached
 from orders import selectors as order_selectors
 from orders.exceptions import ReservationError, VariantUnavailable
 from orders.services import waitlist_join
@@ -50,17 +57,31 @@ def shop_detail(request, shop_slug: str):
     return render(request, "shops/shop_detail.html", context)
 
 
+def _product_page_load(*, shop, slug: str) -> dict:
+    product = product_get_storefront(shop=shop, slug=slug)
+    return {
+        "product": product,
+        "variants": list(product.variants.all()),
+        "images": list(product.images.all()),
+        "shows": selectors.shows_for_product(product_id=product.pk),
+    }
+
+
 def product_detail(request, shop_slug: str, product_slug: str):
+    """The shop is checked on every request (a suspended shop vanishes at once); the rest of the page
+    but prices and stock comes from the cache (catalog/storefront_cache.py)."""
     shop = shop_get_active(slug=shop_slug)
-    product = product_get_storefront(shop=shop, slug=product_slug)
-    variants = list(product.variants.all())
+    data, hit = product_page_cached(
+        shop_id=shop.pk, slug=product_slug, load=lambda: _product_page_load(shop=shop, slug=product_slug)
+    )
+    variants = variants_with_stock(product_id=data["product"].pk) if hit else data["variants"]
     context = {
         "shop": shop,
-        "product": product,
+        "product": data["product"],
         "variants": variants,
-        "images": list(product.images.all()),
+        "images": data["images"],
         "in_stock": any(v.stock.available > 0 for v in variants),
-        "shows": selectors.shows_for_product(product_id=product.pk),
+        "shows": data["shows"],
     }
     return render(request, "catalog/product_detail.html", context)
 

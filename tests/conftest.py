@@ -57,10 +57,11 @@ def other_variant(other_shop):
 
 @pytest.fixture(autouse=True)
 def _fresh_room_state():
-    """Ids restart with every test database: forget presence left in Redis by an earlier test."""
+    """Ids restart with every test database: forget presence and cached pages left in Redis by an earlier test."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     keys = list(client.scan_iter(f"{prefix}:presence:*", count=500))
+    keys += list(client.scan_iter(f"{prefix}:*:storefront:*", count=500))  # cached product pages
     if keys:
         client.delete(*keys)
     client.close()
