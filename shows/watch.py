@@ -20,6 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
+from django.db import transaction
 from django.utils import timezone
 
 from shops.models import ShopMembership
@@ -94,6 +95,11 @@ def _alert_late(show: Show, minutes_late: int) -> None:
         )
 
 
+def _take(show_id: int, status: str) -> Show | None:
+    """The show, locked, if it is still in `status` and no other sweep holds it (call in a transaction)."""
+    return Show.objects.select_for_update(skip_locked=True).filter(pk=show_id, status=status).first()
+
+
 def shows_watch() -> dict[str, int]:
     """One pass of the watch; returns what it did."""
     now = timezone.now()
@@ -102,10 +108,13 @@ def shows_watch() -> dict[str, int]:
     live = list(Show.objects.filter(status=Show.Status.LIVE).values_list("pk", flat=True))
     for show_id, silent_for in stream_heartbeats(live).items():
         if silent_for > settings.LIVEMARKET_STREAM_STALE_SECONDS:
-            show = Show.objects.get(pk=show_id)
-            if show_end(show=show).status == Show.Status.ENDED:
-                done["ended"] += 1
-                logger.info("show %s ended: no stream heartbeat for %.0f s", show_id, silent_for)
+            with transaction.atomic():
+                show = _take(show_id, Show.Status.LIVE)
+                if show is None:  # another sweep has it, or it has ended meanwhile
+                    continue
+                show_end(show=show)
+            done["ended"] += 1
+            logger.info("show %s ended: no stream heartbeat for %.0f s", show_id, silent_for)
 
     upcoming = list(
         Show.objects.filter(
@@ -115,7 +124,11 @@ def shows_watch() -> dict[str, int]:
     for show_id, silent_for in stream_heartbeats(upcoming).items():
         if silent_for <= settings.LIVEMARKET_STREAM_STALE_SECONDS:
             try:
-                show_go_live(show=Show.objects.get(pk=show_id))
+                with transaction.atomic():
+                    show = _take(show_id, Show.Status.SCHEDULED)
+                    if show is None:
+                        continue
+                    show_go_live(show=show)
             except ShowError as exc:
                 logger.warning("show %s has a stream but cannot go live: %s", show_id, exc)
                 continue
