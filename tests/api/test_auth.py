@@ -119,3 +119,36 @@ def test_admin_revoke_action_revokes(client, shop, merchant):
     key.refresh_from_db()
     assert key.revoked_at is not None
     assert APIClient().get(MERCHANT_URL, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
+
+
+def test_a_merchant_of_two_shops_names_the_shop_when_creating(shop, merchant, other_shop):
+    from shops.services import shop_member_add
+
+    shop_member_add(shop=other_shop, user=merchant)
+    merchant._lm_shop_ids = None
+    client = APIClient()
+    client.force_login(merchant)
+    body = assert_error(client.post(MERCHANT_URL, {"title": "Which shop?"}, format="json"), 400, "invalid")
+    assert "shop" in body["fields"]
+    created = client.post(MERCHANT_URL, {"title": "Here", "shop": "sneaker-sanctum"}, format="json")
+    assert created.status_code == 201 and created.json()["shop"] == "sneaker-sanctum"
+    assert_error(client.post(MERCHANT_URL, {"title": "No", "shop": "not-mine"}, format="json"), 400)
+
+
+def test_a_key_ignores_no_shop_but_refuses_another(api, other_shop):
+    assert api.post(MERCHANT_URL, {"title": "Mine"}, format="json").json()["shop"] == "vinyl-vault"
+    body = assert_error(
+        api.post(MERCHANT_URL, {"title": "Theirs", "shop": other_shop.slug}, format="json"), 400
+    )
+    assert "shop" in body["fields"]
+
+
+def test_ops_staff_signed_in_see_every_shop(shop, other_shop):
+    from shops.services import user_create
+
+    ProductFactory(shop=shop, title="A")
+    ProductFactory(shop=other_shop, title="B")
+    ops = user_create(username="ops", email="ops@example.test", password="x", is_superuser=True)
+    client = APIClient()
+    client.force_login(ops)
+    assert {p["title"] for p in client.get(MERCHANT_URL).json()["results"]} == {"A", "B"}
