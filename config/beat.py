@@ -71,6 +71,12 @@ BEAT_JOBS: tuple[BeatJob, ...] = (
         "Forget API idempotency keys past their retention.",
     ),
     BeatJob(
+        "stock-reconcile-report",
+        "shows.tasks.stock_reconcile_report_task",
+        24 * 3600,
+        "Log stock rows whose allocated count drifted from what orders, holds and lots hold (read-only).",
+    ),
+    BeatJob(
         "redis-keys-clean",
         "shows.tasks.redis_keys_clean_task",
         3600,

@@ -50,8 +50,11 @@ class ReconcileReport:
         return [row for row in self.drift if not row.fixed and row.expected > row.on_hand]
 
 
-def stock_reconcile(*, fix: bool = False, shop_id: int | None = None) -> ReconcileReport:
-    """Find stock rows whose allocated count drifted; with `fix`, correct them in one transaction."""
+def stock_reconcile(
+    *, fix: bool = False, shop_id: int | None = None, log_drift: bool = False
+) -> ReconcileReport:
+    """Find stock rows whose allocated count drifted; with `fix`, correct them in one transaction.
+    `log_drift` logs each drifted row as a warning (the daily beat report)."""
     variant_ids = None
     if shop_id is not None:
         variant_ids = list(Variant.objects.filter(shop_id=shop_id).values_list("pk", flat=True))
@@ -71,4 +74,16 @@ def stock_reconcile(*, fix: bool = False, shop_id: int | None = None) -> Reconci
             "pk", "shop__slug", "sku"
         )
     }
-    return ReconcileReport(drift=drift, skus=skus)
+    report = ReconcileReport(drift=drift, skus=skus)
+    if log_drift:
+        for row in drift:
+            slug, sku = skus.get(row.variant_id, ("?", "?"))
+            logger.warning(
+                "stock drift: %s %s (variant %s) allocated %s but %s held; run reconcile_stock --fix",
+                slug,
+                sku,
+                row.variant_id,
+                row.allocated,
+                row.expected,
+            )
+    return report

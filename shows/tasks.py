@@ -75,3 +75,12 @@ def redis_keys_clean_task() -> int:
     from .watch import redis_keys_clean
 
     return redis_keys_clean()
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=580)
+def stock_reconcile_report_task() -> int:
+    """Beat job: log stock rows whose allocated count drifted (read-only; ops run
+    `manage.py reconcile_stock --fix` after looking). Returns how many rows drifted."""
+    from .reconcile import stock_reconcile
+
+    return len(stock_reconcile(fix=False, log_drift=True).drift)

@@ -174,3 +174,15 @@ def test_every_ops_command_has_help():
         command = load_command_class(get_commands()[name], name)
         assert "Example:" in command.help or name in ("run_timers", "seed_demo"), name
         assert command.create_parser("manage.py", name).format_help()
+
+
+@pytest.mark.django_db
+def test_the_daily_drift_report_logs_each_drifted_row_and_changes_nothing(held_everywhere, caplog):
+    from shows.tasks import stock_reconcile_report_task
+
+    v = held_everywhere
+    assert stock_reconcile_report_task() == 0
+    Stock.objects.filter(variant=v["held"]).update(allocated=3)
+    assert stock_reconcile_report_task() == 1
+    assert allocated(v["held"]) == 3
+    assert f"{v['held'].sku} (variant {v['held'].pk}) allocated 3 but 1 held" in caplog.text
