@@ -66,29 +66,20 @@ def reservation_create(
     variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
     if variant is None:
         raise VariantUnavailable("This product is not available.")
+    # A flash sale sends hundreds of buyers at one stock row. Sold out as read without a lock is final
+    # for this request (a unit freed a moment later goes to the waitlist or the next buyer), so the
+    # losers neither lock their cart nor queue for the row; only someone already holding one goes on
+    # (to get their hold back).
+    available = _available_unlocked(variant)
+    if available < quantity and (unit_price is not None or not _plain_holds(user, variant_id).exists()):
+        raise InsufficientStock([(variant_id, quantity, max(available, 0))])
     # Serialise one shopper's holds (a double-clicked "buy now" must not hold two units).
     cart, _ = Cart.objects.get_or_create(user=user)
     Cart.objects.select_for_update().filter(pk=cart.pk).first()
     if unit_price is None:
-        existing = (
-            Reservation.objects.select_for_update()
-            .filter(
-                user=user,
-                variant_id=variant_id,
-                status=Reservation.Status.ACTIVE,
-                unit_price__isnull=True,
-                expires_at__gt=timezone.now(),
-            )
-            .first()
-        )
+        existing = _plain_holds(user, variant_id).select_for_update().first()
         if existing is not None:
             return existing
-    # A flash sale sends hundreds of buyers at one stock row. Sold out as read without a lock is
-    # final for this request (a unit freed a moment later goes to the waitlist or the next buyer), so
-    # the losers never queue for the row lock; the winners take it last, just before commit.
-    available = _available_unlocked(variant)
-    if available < quantity:
-        raise InsufficientStock([(variant_id, quantity, max(available, 0))])
     reservation = Reservation.objects.create(
         user=user,
         variant_id=variant_id,
@@ -109,6 +100,17 @@ def reservation_create(
     stock_allocate(lines=[(variant_id, quantity)])
     stock_changed_announce([variant_id])
     return reservation
+
+
+def _plain_holds(user, variant_id: int):
+    """The shopper's live hold at the list price on this variant (at most one)."""
+    return Reservation.objects.filter(
+        user=user,
+        variant_id=variant_id,
+        status=Reservation.Status.ACTIVE,
+        unit_price__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
 
 
 def _available_unlocked(variant) -> int:

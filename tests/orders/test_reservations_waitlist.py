@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 import orders.tasks
+from catalog.exceptions import InsufficientStock
 from catalog.models import Stock
 from orders.exceptions import PaymentDeclined, ReservationError
 from orders.models import CartLine, Order, Reservation, WaitlistEntry
@@ -85,6 +86,19 @@ def test_asking_to_hold_again_returns_the_same_hold_without_allocating_more(shop
     assert Reservation.objects.filter(user=shopper).count() == 1
     assert _stock(variant) == (5, 1)
     assert _cart_quantities(shopper) == {variant.pk: 1}
+
+
+@pytest.mark.django_db
+def test_holder_of_the_last_units_asking_again_gets_the_hold_back_and_others_get_sold_out(
+    shopper, other_shopper, variant
+):
+    first = reservation_create(user=shopper, variant_id=variant.pk, quantity=5)
+
+    assert reservation_create(user=shopper, variant_id=variant.pk).pk == first.pk
+    with pytest.raises(InsufficientStock):
+        reservation_create(user=other_shopper, variant_id=variant.pk)
+    assert _stock(variant) == (5, 5)
+    assert not CartLine.objects.filter(cart__user=other_shopper).exists()
 
 
 @pytest.mark.django_db
