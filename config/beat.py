@@ -23,6 +23,12 @@ class BeatJob:
 
 BEAT_JOBS: tuple[BeatJob, ...] = (
     BeatJob(
+        "outbox-drain",
+        "config.outbox.tasks.outbox_drain_task",
+        5,
+        "Send jobs that were saved in the outbox while the broker (Redis) was unreachable.",
+    ),
+    BeatJob(
         "release-expired-reservations",
         "orders.tasks.release_expired_reservations_task",
         15,

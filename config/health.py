@@ -67,5 +67,9 @@ def health_report(*, deep: bool = False) -> tuple[dict, bool]:
     if deep:
         report["broker"] = check_broker()
         report["migrations"] = check_migrations() if report["database"] == "ok" else "unknown"
+        if report["migrations"] == "ok":
+            from config.outbox.services import outbox_backlog
+
+            report["outbox"] = outbox_backlog()  # jobs waiting for the broker; drained by beat
         healthy = healthy and report["broker"] in ("ok", "eager") and report["migrations"] == "ok"
     return report, healthy

@@ -158,8 +158,7 @@ def _notify_on_commit(user_id: int, payload: dict) -> None:
 def _schedule_close(lot: Lot) -> None:
     from .tasks import lot_close_task
 
-    lot_id, eta = lot.pk, lot.ends_at
-    transaction.on_commit(lambda: lot_close_task.apply_async((lot_id,), eta=eta))
+    lot_close_task.apply_async_on_commit((lot.pk,), eta=lot.ends_at)
 
 
 def _schedule_charge(lot: Lot) -> None:

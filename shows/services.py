@@ -418,7 +418,7 @@ def deal_start(
     events.broadcast_on_commit(show.pk, {"type": "deal", "deal": deal_state(deal)})
     from .tasks import deal_close_task
 
-    transaction.on_commit(lambda: deal_close_task.apply_async((deal.pk,), eta=deal.ends_at))
+    deal_close_task.apply_async_on_commit((deal.pk,), eta=deal.ends_at)
     return deal
 
 
@@ -507,7 +507,7 @@ def giveaway_start(*, show: Show, user, variant_id, duration_seconds=60, followe
     events.broadcast_on_commit(show.pk, events.giveaway_payload(giveaway, entries=0))
     from .tasks import giveaway_draw_task
 
-    transaction.on_commit(lambda: giveaway_draw_task.apply_async((giveaway.pk,), eta=giveaway.closes_at))
+    giveaway_draw_task.apply_async_on_commit((giveaway.pk,), eta=giveaway.closes_at)
     return giveaway
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "config.outbox",
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -164,7 +165,12 @@ CELERY_TIMEZONE = "UTC"
 # giveaway and lot timers are at most an hour, and longer waits (webhook retry backoff) are capped at
 # LIVEMARKET_MAX_TASK_ETA_SECONDS and finished by a beat sweeper (tests/config/test_celery_config.py).
 LIVEMARKET_MAX_TASK_ETA_SECONDS = 3600
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200),
+    # Fail fast when Redis is down: the job stays in the outbox (config/outbox) and is sent later.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 # Beat reads its schedule from the database (django-celery-beat), so ops edit it in the admin under
 # "Periodic tasks". The jobs are listed in config/beat.py and created by `migrate` when missing;
 # an existing row is never overwritten, so ops' changes stay.

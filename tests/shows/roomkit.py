@@ -72,3 +72,6 @@ class TimerStub:
 
     def delay_on_commit(self, *args):
         self.calls.append((args, None))
+
+    def apply_async_on_commit(self, args=(), eta=None, **kwargs):
+        self.calls.append((args, eta))
