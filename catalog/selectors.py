@@ -133,6 +133,18 @@ def product_get_storefront(*, shop: Shop, slug: str) -> Product:
     return product
 
 
+def variant_ids_by_sku(*, shop_id: int, skus: list[str]) -> dict[str, int]:
+    """SKU -> variant id for one shop. On PostgreSQL the SKUs go as one array parameter: 1,000 of them
+    compiled as an IN list cost 47 ms against 14 ms (bench/inventory_sync.py)."""
+    if connection.vendor != "postgresql":
+        return dict(Variant.objects.filter(shop_id=shop_id, sku__in=skus).values_list("sku", "pk"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT sku, id FROM catalog_variant WHERE shop_id = %s AND sku = ANY(%s)", [shop_id, list(skus)]
+        )
+        return dict(cursor.fetchall())
+
+
 def variants_with_stock(*, product_id: int) -> list[Variant]:
     """A product's variants with their stock, as the product page shows them (read fresh every time)."""
     return list(

@@ -136,6 +136,19 @@ def _bulk_write_on_hand(levels: dict[int, int]) -> int:
     return Stock.objects.bulk_update(rows, ["on_hand"], batch_size=500)
 
 
+def _read_levels(rows, ids: list[int], dry_run: bool):
+    """(variant_id, on_hand, allocated) for `ids`, locked in variant-id order unless `dry_run`.
+
+    On PostgreSQL the ids go as one array parameter: a feed batch of 1,000 ids compiled as an IN list
+    cost 17 ms against 7 ms (bench/inventory_sync.py)."""
+    if connection.vendor != "postgresql":
+        return rows.values_list("variant_id", "on_hand", "allocated")
+    sql = "SELECT variant_id, on_hand, allocated FROM catalog_stock WHERE variant_id = ANY(%s) ORDER BY variant_id"
+    with connection.cursor() as cursor:
+        cursor.execute(sql if dry_run else f"{sql} FOR UPDATE", [ids])
+        return cursor.fetchall()
+
+
 @transaction.atomic
 def stock_set_on_hand_many(*, levels: dict[int, int], dry_run: bool = False) -> StockLevelsResult:
     """Set on-hand for many variants at once (a stock feed batch): all of the batch or none of it.
@@ -152,7 +165,8 @@ def stock_set_on_hand_many(*, levels: dict[int, int], dry_run: bool = False) -> 
         rows = rows.select_for_update(of=("self",))
     fields = ("variant_id", "on_hand", "allocated")
     current = {
-        variant_id: (on_hand, allocated) for variant_id, on_hand, allocated in rows.values_list(*fields)
+        variant_id: (on_hand, allocated)
+        for variant_id, on_hand, allocated in _read_levels(rows, ids, dry_run)
     }
     missing = [variant_id for variant_id in ids if variant_id not in current]
     if missing and not dry_run:  # a variant without its stock row (rare): make it, then lock it too

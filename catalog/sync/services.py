@@ -30,7 +30,8 @@ from django.utils import timezone
 from shops.models import Shop
 
 from ..exceptions import StockFeedError
-from ..models import InventorySyncRun, StockFeed, Variant
+from ..models import InventorySyncRun, StockFeed
+from ..selectors import variant_ids_by_sku
 from ..signals import stock_levels_changed
 from ..stock import stock_set_on_hand_many
 from .feeds import FeedRow, feed_rows
@@ -183,9 +184,7 @@ def _validate(rows: Iterator[FeedRow], tally: _Tally, progress: Progress | None)
 
 def _apply_batch(run: InventorySyncRun, batch: dict[str, FeedRow], tally: _Tally) -> None:
     with transaction.atomic():
-        variants = dict(
-            Variant.objects.filter(shop_id=run.shop_id, sku__in=list(batch)).values_list("sku", "pk")
-        )
+        variants = variant_ids_by_sku(shop_id=run.shop_id, skus=list(batch))
         for sku, row in batch.items():
             if sku not in variants:
                 tally.unknown_sku += 1
