@@ -11,6 +11,7 @@ through the `orm` fixture (a context manager that unblocks database access for a
 import io
 import os
 import re
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ CHROMIUM = os.environ.get("LIVEMARKET_CHROMIUM", "/usr/bin/chromium")
 EXPECT_TIMEOUT_MS = 15_000
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+NOT_LOOPBACK = re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])")
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Site:
     log_dir: Path
     process: object = None
     restarts: int = 0
-    extra: list = field(default_factory=list)
+    extra: list["Site"] = field(default_factory=list)  # more servers a test started on the same data
 
     @property
     def url(self) -> str:
@@ -63,7 +65,7 @@ class Site:
         self.restarts += 1
 
     def stop(self, *, kill: bool = False) -> None:
-        servers.stop(self.process, sig=9 if kill else 15)
+        servers.stop(self.process, sig=signal.SIGKILL if kill else signal.SIGTERM)
 
 
 @pytest.fixture(scope="session")
@@ -159,14 +161,6 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def _loopback_only(route) -> None:
-    """The demo shows point at public HLS streams; the tests never leave this machine."""
-    if re.match(r"^(https?|wss?)://(127\.0\.0\.1|localhost)[:/]", route.request.url):
-        route.continue_()
-    else:
-        route.abort()
-
-
 @pytest.fixture
 def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserContext]]:
     """Makes browser contexts (one per person) at the site; all are closed after the test."""
@@ -181,7 +175,8 @@ def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserC
             base_url=base_url or site.url, viewport=viewport or (PHONE if phone else DESKTOP), **options
         )
         context.set_default_timeout(EXPECT_TIMEOUT_MS)
-        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/])"), _loopback_only)
+        # The demo shows point at public HLS streams: the tests never leave this machine.
+        context.route(NOT_LOOPBACK, lambda route: route.abort())
         contexts.append(context)
         return context
 

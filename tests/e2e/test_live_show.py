@@ -150,7 +150,7 @@ def test_viewer_sees_reconnecting_and_catches_up_on_missed_chat(new_context, orm
         host.get_by_label("Message").press("Enter")
         expect(host.locator("[data-chat-list]")).to_contain_text(text)
     second.start()
-    expect(room).to_have_attribute("data-conn", "open", timeout=30_000)
+    expect(room).to_have_attribute("data-conn", "open", timeout=45_000)
     expect(status).to_be_hidden()
     for text in missed:
         expect(viewer.locator("[data-chat-list]")).to_contain_text(text)
