@@ -161,9 +161,34 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so fixtures can tell that the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _failure_evidence(request, contexts: list[BrowserContext], site: Site, folder: Path) -> None:
+    """A screenshot of every open page and the server log's tail, for a failure in CI."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    for n, context in enumerate(contexts):
+        for m, page in enumerate(context.pages):
+            try:
+                page.screenshot(path=folder / f"context{n}-page{m}.png", full_page=True)
+            except Exception as exc:  # evidence is best effort
+                print(f"no screenshot of context {n} page {m}: {exc}")
+    logs = sorted(site.log_dir.glob("uvicorn-*.log"))
+    tail = "\n".join(log.read_text(errors="replace")[-3000:] for log in logs)
+    print(f"e2e failure evidence in {folder}\n--- server logs ---\n{tail}")
+
+
 @pytest.fixture
-def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserContext]]:
-    """Makes browser contexts (one per person) at the site; all are closed after the test."""
+def new_context(browser: Browser, site: Site, request, tmp_path) -> Iterator[Callable[..., BrowserContext]]:
+    """Makes browser contexts (one per person) at the site; all are closed after the test (with a
+    screenshot of each page first when the test failed)."""
     contexts: list[BrowserContext] = []
 
     def make(
@@ -181,6 +206,7 @@ def new_context(browser: Browser, site: Site) -> Iterator[Callable[..., BrowserC
         return context
 
     yield make
+    _failure_evidence(request, contexts, site, tmp_path)
     for context in contexts:
         context.close()
 
