@@ -72,6 +72,15 @@ def no_sideways_scroll(page: Page) -> None:
 
 def test_no_page_scrolls_sideways_on_a_phone_and_buy_stays_on_screen(shopper_with_order_and_cart, show_id):
     page, number = shopper_with_order_and_cart
+    # Scripts that throw, or that the Content-Security-Policy refuses, break pages silently.
+    script_errors = []
+    page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and script_errors.append(f"{page.url}: {message.text}")
+        ),
+    )
     for name, path in PAGES.items():
         page.goto(path.format(order=number, show=show_id))
         expect(page.locator("main")).to_be_visible()
@@ -87,6 +96,7 @@ def test_no_page_scrolls_sideways_on_a_phone_and_buy_stays_on_screen(shopper_wit
             expect(page.locator("[data-chat-list]")).to_contain_text("Message number 3")
             expect(buy).to_be_in_viewport(ratio=1)
             no_sideways_scroll(page)
+    assert not script_errors, "\n".join(script_errors)
 
 
 def axe_violations(page: Page) -> list[str]:
