@@ -1,6 +1,7 @@
 """Schemathesis over our own OpenAPI document, in process (WSGI), with a fixed example budget.
 
-Every operation gets up to MAX_EXAMPLES generated requests (derandomized, so a run is repeatable),
+Every operation gets up to MAX_EXAMPLES generated requests, and NEGATIVE_EXAMPLES with invalid input
+(derandomized, so a run is repeatable),
 authenticated as a merchant key (or, for /me/, a signed-in shopper session with its CSRF token),
 against a small shop with real rows. Each response must not be a server error, and its status code,
 content type and body must match the schema.
@@ -27,10 +28,15 @@ from tests.api.conftest import key_client, place_order
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.shops.factories import ShopFactory, UserFactory
 
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 12
 CSRF_TOKEN = "s" * 32
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+# The same operations fed invalid input (wrong types, out-of-range values, missing fields): 4xx, never 500.
+invalid_input = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+invalid_input.config.generation.update(modes=[schemathesis.GenerationMode.NEGATIVE])
+NEGATIVE_EXAMPLES = 5
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
@@ -62,6 +68,18 @@ def world(db, settings):
     request_finished.connect(close_old_connections)
 
 
+def _call(case, world):
+    if case.path.startswith("/api/v1/me/"):
+        headers = {"X-CSRFToken": CSRF_TOKEN}
+        cookies = {
+            django_settings.SESSION_COOKIE_NAME: world["session"],
+            django_settings.CSRF_COOKIE_NAME: CSRF_TOKEN,
+        }
+    else:
+        headers, cookies = {"Authorization": f"Bearer {world['key']}"}, {}
+    case.validate_response(case.call(headers=headers, cookies=cookies), checks=CHECKS)
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -72,21 +90,17 @@ def world(db, settings):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_every_operation_within_its_schema(case, world):
-    if case.path.startswith("/api/v1/me/"):
-        headers = {"X-CSRFToken": CSRF_TOKEN}
-        cookies = {
-            django_settings.SESSION_COOKIE_NAME: world["session"],
-            django_settings.CSRF_COOKIE_NAME: CSRF_TOKEN,
-        }
-    else:
-        headers, cookies = {"Authorization": f"Bearer {world['key']}"}, {}
-    response = case.call(headers=headers, cookies=cookies)
-    case.validate_response(
-        response,
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-        ],
-    )
+    _call(case, world)
+
+
+@invalid_input.parametrize()
+@settings(
+    max_examples=NEGATIVE_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+def test_invalid_input_is_a_documented_4xx_never_a_500(case, world):
+    _call(case, world)
