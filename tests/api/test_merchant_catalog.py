@@ -178,6 +178,7 @@ def test_list_filters_and_ordering(api, shop):
 def test_merchant_product_list_runs_a_fixed_number_of_queries(api, shop, django_assert_max_num_queries):
     for n in range(2):
         VariantFactory(product=ProductFactory(shop=shop, title=f"A{n}"))
+    api.get("/api/v1/merchant/products/")  # the key's first use writes last_used_at once
     with django_assert_max_num_queries(10):
         assert api.get("/api/v1/merchant/products/").status_code == 200
     for n in range(15):
