@@ -177,7 +177,9 @@ def products_for_merchant() -> QuerySet[Product]:
     """Every product of any status with variants, stock and images (scope it to the caller's shops)."""
     return Product.objects.select_related("shop", "category").prefetch_related(
         _images_prefetch(),
-        Prefetch("variants", queryset=Variant.objects.select_related("stock", "shop").order_by("position", "id")),
+        Prefetch(
+            "variants", queryset=Variant.objects.select_related("stock", "shop").order_by("position", "id")
+        ),
     )
 
 
