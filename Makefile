@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint bench install install-dev services browser screenshots
+.PHONY: demo test lint bench install install-dev services cluster browser screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,8 @@ bench: $(VENV)/.installed-bench services
 ## make screenshots: refresh docs/screenshots/ (home, show page on phone and desktop, product, checkout, host console)
 screenshots: install-dev services browser
 	LIVEMARKET_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/e2e/test_screenshots.py
+
+## make cluster: the production topology on loopback (nginx :8100 -> 2 uvicorn, 2 Celery workers, beat)
+cluster: install services
+	command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
+	$(BIN)/python deploy/cluster.py

@@ -53,4 +53,6 @@ fi
 if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='livemarket'" | grep -q 1; then
   psql -h "$PGHOST" -p "$PGPORT" -U postgres -qc "CREATE DATABASE livemarket" >/dev/null
 fi
+# nginx fronts the loopback cluster (`make cluster`, tests/deploy); only the binary is needed.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then apt_install nginx; fi
 echo "ensure_services: PostgreSQL and Redis are up"
