@@ -18,7 +18,7 @@ def frames(message: dict) -> list[dict]:
     return message["events"] if message.get("type") == "batch" else [message]
 
 
-async def next_of(communicator, types, *, limit=80, timeout=3) -> dict:
+async def next_of(communicator, types, *, limit=80, timeout=10) -> dict:
     """The first event whose type is in `types`, skipping everything else (viewer counts, history...)."""
     types = {types} if isinstance(types, str) else set(types)
     for _ in range(limit):
@@ -37,7 +37,7 @@ async def join(show, user=None, *, giveaway: bool = False):
     seen = []
     last = "giveaway" if giveaway else "deal"
     for _ in range(200):
-        message = await communicator.receive_json_from(timeout=3)
+        message = await communicator.receive_json_from(timeout=10)
         seen.extend(frames(message))
         if seen[-1]["type"] == last:
             return communicator, seen

@@ -51,7 +51,7 @@ async def _connect(show, user=None):
 async def _receive_until(communicator, type_, limit=60):
     """The next event of `type_`, looking inside coalesced `batch` frames."""
     for _ in range(limit):
-        message = await communicator.receive_json_from(timeout=3)
+        message = await communicator.receive_json_from(timeout=10)
         for event in message["events"] if message["type"] == "batch" else [message]:
             if event["type"] == type_:
                 return event
@@ -142,7 +142,7 @@ async def _session_key_of(communicator) -> str:
 async def _expect_signed_out(communicator):
     event = await _receive_until(communicator, "error")
     assert event["code"] == "session_expired"
-    output = await communicator.receive_output(timeout=3)
+    output = await communicator.receive_output(timeout=10)
     assert output == {"type": "websocket.close", "code": 4401}
 
 

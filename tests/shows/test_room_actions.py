@@ -657,7 +657,7 @@ async def test_a_burst_of_reactions_arrives_coalesced(live):
             await reactor.send_json_to({"action": "react", "kind": "heart"})
         coalesced = False
         while sum(r["count"] for r in reactions) < 10:
-            message = await listener.receive_json_from(timeout=3)
+            message = await listener.receive_json_from(timeout=10)
             events = [e for e in frames(message) if e["type"] == "reaction"]
             coalesced = coalesced or message["type"] == "batch" or any(e["count"] > 1 for e in events)
             reactions.extend(events)
