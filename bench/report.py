@@ -72,7 +72,7 @@ def _rows(results: dict) -> list[tuple]:
                     "Flash sale",
                     f"{side}: orders / stock left / errors",
                     f"{correct['orders']} / {correct['stock_available']} / {correct['errors']}",
-                    f"{f['units']} / 0 / 0",
+                    f"expected {f['units']} / 0 / 0",
                     "",
                     _met(correct["correct"]),
                 )
