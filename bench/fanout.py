@@ -86,7 +86,7 @@ def _send_for(seconds: float, rate: float, send, seq: Sequence) -> tuple[int, in
 
 
 def _phase(clients: Clients, *, viewers: int, seconds: float, rate: float, send, seq: Sequence) -> dict:
-    clients.ask(("record",))
+    clients.ask(("record", seq.value + 1))
     first, last, took = _send_for(seconds, rate, send, seq)
     time.sleep(GRACE_SECONDS)
     reports = [answer[1] for answer in clients.ask(("report", first, last))]

@@ -240,26 +240,33 @@ async def _http_buyers(
             "Origin": base,
             "X-Forwarded-Proto": "https",
         }
+
+        async def post(url: str, data: dict):
+            # Both requests are safe to send twice (the hold is per buyer, the checkout has its key), so
+            # a keep-alive connection the server closed just as it was reused is retried once, as
+            # browsers do.
+            try:
+                return await client.post(url, data=data, headers=headers)
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                return await client.post(url, data=data, headers=headers)
+
         await gate.wait()
         started = time.time()
         try:
-            response = await client.post(
-                f"/shows/{show_id}/buy/", data={"variant_id": variant_id}, headers=headers
-            )
+            response = await post(f"/shows/{show_id}/buy/", {"variant_id": variant_id})
             if response.status_code == 409:
                 return "sold_out", started, time.time()
             if response.status_code != 302 or not response.headers.get("location", "").endswith("/checkout/"):
                 return f"error: buy answered {response.status_code}", started, time.time()
-            response = await client.post(
+            response = await post(
                 "/checkout/",
-                data={
+                {
                     "checkout_key": str(uuid.uuid4()),
                     "email": f"{user_id}@bench.test",
                     **ADDRESS,
                     "card_number": CARD,
                     "save_address": "on",
                 },
-                headers=headers,
             )
             if response.status_code == 302 and "/checkout/complete/" in response.headers.get("location", ""):
                 return "ordered", started, time.time()

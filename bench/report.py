@@ -336,7 +336,9 @@ def _before_after(before: dict, after: dict) -> list[str]:
         "## Before and after the fixes",
         "",
         f"Before: the run of {before['date']}{' (quick counts)' if before.get('quick') else ''}, kept in "
-        f"bench/results-before.json. After: this run ({after['date']}).",
+        "bench/results-before.json: the same bench code on the commit that landed it (the connection pool "
+        "was already in; the flash-sale lock order, the product page cache and the sync's array lookups "
+        f"were not). After: this run ({after['date']}).",
         "",
     ]
     table = []

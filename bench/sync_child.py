@@ -1,7 +1,7 @@
 """The inventory sync under measurement, in a process of its own: python -m bench.sync_child SHOP_ID FEED.
 
-Prints one JSON line: seconds, the run's counts, peak RSS of the whole process (ru_maxrss, which
-includes Django itself) and the RSS it had after start-up, before the feed was opened.
+Prints one JSON line: seconds, the run's counts, peak RSS of the whole process (which includes Django
+itself) and the peak it had after start-up, before the feed was opened.
 """
 
 import json
@@ -11,6 +11,12 @@ import time
 
 
 def rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM). Not ru_maxrss: on Linux a child started by
+    fork+exec inherits the parent's high-water mark there, so it reported the bench driver's size."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 

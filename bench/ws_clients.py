@@ -2,7 +2,8 @@
 
 The driver talks to each client process over a pipe:
   ("grow", n, urls)   open connections until this process holds n, spread round-robin over urls
-  ("record",)         forget what was received so far; count from now on
+  ("record", first)   forget what was received so far; count messages numbered first or later from now on
+                      (earlier ones are the chat history a new socket is sent, or a backlog)
   ("report", first, last)  return what arrived for the messages numbered first..last
   ("stop",)
 A bench message is a chat event whose text is "bench <seq> <sent_at>"; it may arrive alone or inside a
@@ -34,6 +35,7 @@ class ClientProcess:
         self.viewers: list[Viewer] = []
         self.latencies = array("d")
         self.recording = False
+        self.first_seq = 0
         self.connect_failures = 0
         self.closed_early = 0
 
@@ -56,6 +58,8 @@ class ClientProcess:
                 if "bench " not in message:
                     continue
                 for seq, sent_at in self._bench_events(json.loads(message)):
+                    if seq < self.first_seq:
+                        continue
                     self.latencies.append(now - sent_at)
                     viewer.received.append(seq)
                     if seq < viewer.last_seq:
@@ -95,7 +99,8 @@ class ClientProcess:
         start = len(self.viewers)
         await asyncio.gather(*(one(i) for i in range(start, n)))
 
-    def record(self) -> None:
+    def record(self, first_seq: int) -> None:
+        self.first_seq = first_seq
         self.latencies = array("d")
         for viewer in self.viewers:
             viewer.received = array("l")
@@ -152,7 +157,7 @@ async def _serve(pipe) -> None:
             await client.grow(command[1], command[2])
             pipe.send(("grown", len(client.viewers), client.connect_failures))
         elif command[0] == "record":
-            client.record()
+            client.record(command[1])
             pipe.send(("recording",))
         elif command[0] == "report":
             pipe.send(("report", client.report(command[1], command[2])))
