@@ -230,4 +230,4 @@ def now_iso() -> str:
 
 
 def write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    path.write_text(json.dumps(data, indent=1) + "\n")
