@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -133,9 +134,6 @@ def bidding_ready(*, user) -> bool:
     """Bidders need a saved card and a shipping address, so a won lot can be charged and shipped."""
     if not user.is_authenticated:
         return False
-    from django.contrib.auth import get_user_model
-    from django.db.models import Exists, OuterRef
-
     return (
         get_user_model()
         .objects.filter(pk=user.pk)

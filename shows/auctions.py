@@ -42,6 +42,7 @@ from .exceptions import (
 from .models import Bid, Lot, Show, ShowRole
 from .permissions import AUCTION, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
+from .services import show_pin_product, whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +69,6 @@ def money_parse(value, *, what: str) -> Decimal:
     if amount != amount.quantize(Decimal("0.01")):
         raise InvalidMessage(f"{what} can have at most two decimals.")
     return amount.quantize(Decimal("0.01"))
-
-
-def whole_number(value, low: int, high: int, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise InvalidMessage(f"{what} must be a whole number from {low} to {high}.")
-    return value
 
 
 def increment_table_parse(table) -> list[list[str]]:
@@ -140,14 +135,10 @@ def _broadcast_lot(lot: Lot, *, bid: Bid | None = None) -> None:
     if bid is None:
         events.broadcast_on_commit(lot.show_id, lot_event(lot))
     else:
+        payload = lot_payload(lot)
         events.broadcast_on_commit(
             lot.show_id,
-            {
-                "type": "bid",
-                "lot": lot_payload(lot),
-                "amount": str(bid.amount),
-                "bidder": lot_payload(lot)["leader"],
-            },
+            {"type": "bid", "lot": payload, "amount": str(bid.amount), "bidder": payload["leader"]},
         )
 
 
@@ -232,8 +223,6 @@ def _lot_open(*, show: Show, variant: Variant, terms: LotTerms, user) -> Lot:
             )
     except IntegrityError:
         raise LotError("A lot is already open in this show: let it close first.") from None
-    from .services import show_pin_product
-
     if user is not None and variant.product_id != show.pinned_product_id:
         show_pin_product(show=show, user=user, product_id=variant.product_id)
     _broadcast_lot(lot)

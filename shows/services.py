@@ -362,7 +362,7 @@ def _parse_price(value) -> Decimal:
     return price
 
 
-def _int_in(value, low: int, high: int, name: str) -> int:
+def whole_number(value, low: int, high: int, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise InvalidMessage(f"{name} must be a whole number from {low} to {high}.")
     return value
@@ -401,9 +401,9 @@ def deal_start(
     if variant is None:
         raise InvalidMessage("That product is not in this shop.")
     price = _parse_price(price)
-    units = _int_in(units, 1, 10_000, "Units")
-    per_buyer_limit = _int_in(per_buyer_limit, 1, 100, "The per-buyer limit")
-    duration = _int_in(duration_seconds, *DEAL_SECONDS, "The duration in seconds")
+    units = whole_number(units, 1, 10_000, "Units")
+    per_buyer_limit = whole_number(per_buyer_limit, 1, 100, "The per-buyer limit")
+    duration = whole_number(duration_seconds, *DEAL_SECONDS, "The duration in seconds")
     for running in FlashDeal.objects.select_for_update().filter(show=show, status=FlashDeal.Status.ACTIVE):
         _deal_close(running)
     deal = FlashDeal.objects.create(
@@ -494,7 +494,7 @@ def giveaway_start(*, show: Show, user, variant_id, duration_seconds=60, followe
         or not Variant.objects.filter(pk=variant_id, shop_id=show.shop_id).exists()
     ):
         raise InvalidMessage("That product is not in this shop.")
-    duration = _int_in(duration_seconds, *GIVEAWAY_SECONDS, "The entry window in seconds")
+    duration = whole_number(duration_seconds, *GIVEAWAY_SECONDS, "The entry window in seconds")
     if Giveaway.objects.filter(show=show, status=Giveaway.Status.OPEN).exists():
         raise GiveawayError("A giveaway is already open: draw it first.")
     giveaway = Giveaway.objects.create(

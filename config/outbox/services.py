@@ -80,7 +80,6 @@ def _publish(message: OutboxMessage) -> None:
         kwargs=message.kwargs,
         retry=False,
         **_decode_options(message.options),
-        outbox=False,
     )
 
 

@@ -7,20 +7,6 @@ from django.conf import settings
 
 
 class OutboxTask(DjangoTask):
-    def apply_async(
-        self,
-        args=None,
-        kwargs=None,
-        task_id=None,
-        producer=None,
-        link=None,
-        link_error=None,
-        shadow=None,
-        **options,
-    ):
-        options.pop("outbox", None)
-        return super().apply_async(args, kwargs, task_id, producer, link, link_error, shadow, **options)
-
     def delay_on_commit(self, *args, **kwargs) -> None:
         self.apply_async_on_commit(args, kwargs)
 
