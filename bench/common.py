@@ -21,7 +21,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 PROJECT = Path(__file__).resolve().parents[1]
-RUN_DB = "lm_bench_run"
+
+
+def _run_db_name() -> str:
+    """The bench's throwaway database: named after DATABASE_URL's database, so two runs on different
+    databases (two people on one machine) never drop each other's."""
+    base = urlsplit(os.environ.get("DATABASE_URL", "")).path.strip("/")
+    return f"{base}_bench_run" if base else "lm_bench_run"
+
+
+RUN_DB = _run_db_name()
 SECRET = "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
 LOGS = PROJECT / "bench" / "logs"
 
@@ -58,7 +67,7 @@ def bench_environment(*, redis_port: int) -> dict[str, str]:
 
 
 def database_recreate() -> None:
-    """Drop and create lm_bench_run: every run starts from an empty, freshly migrated database."""
+    """Drop and create the run database (lm_bench_run by default): every run starts from an empty, freshly migrated database."""
     import psycopg
 
     with psycopg.connect(os.environ["BENCH_ADMIN_DATABASE_URL"], autocommit=True) as conn:

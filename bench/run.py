@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .common import (
     PROJECT,
+    RUN_DB,
     bench_environment,
     database_drop,
     database_recreate,
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
     redis_port = free_port()
     bench_environment(redis_port=redis_port)
     started = time.time()
-    log(f"fresh database lm_bench_run, private redis-server on {redis_port}")
+    log(f"fresh database {RUN_DB}, private redis-server on {redis_port}")
     database_recreate()
     redis = start_redis(redis_port)
     results: dict = {
