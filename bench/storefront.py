@@ -68,6 +68,7 @@ def _seed_products(*, shop, start: int, stop_at: int, category) -> list:
 
 
 def seed(*, size: int) -> dict:
+    from django.test import override_settings
     from django.utils import timezone
 
     from catalog.services import category_get_or_create
@@ -85,8 +86,9 @@ def seed(*, size: int) -> dict:
         )
     )
     show_pin_product(show=show, user=merchant, product_id=products[0].pk)
-    for n in range(30):
-        chat_post(show=show, user=fan if n % 2 else merchant, text=f"message {n}")
+    with override_settings(LIVEMARKET_CHAT_RATE=(100, 10)):  # seeding, not a shopper typing
+        for n in range(30):
+            chat_post(show=show, user=fan if n % 2 else merchant, text=f"message {n}")
     for n in range(5):
         show_create(
             shop=shop, title=f"Upcoming {n}", scheduled_start=timezone.now() + timezone.timedelta(days=1)

@@ -145,10 +145,20 @@ def variant_ids_by_sku(*, shop_id: int, skus: list[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def variants_with_stock(*, product_id: int) -> list[Variant]:
-    """A product's variants with their stock, as the product page shows them (read fresh every time)."""
+def variants_with_stock(*, product_id: int, product_slug: str, shop_slug: str) -> list[Variant]:
+    """A product's variants with their stock and shop, read fresh on every product page view, in one
+    query that also checks the product and the shop: empty when the shop is suspended, the product is
+    no longer on sale, either slug has moved on, or the product has no variants."""
     return list(
-        Variant.objects.filter(product_id=product_id).select_related("stock").order_by("position", "id")
+        Variant.objects.filter(
+            product_id=product_id,
+            product__slug=product_slug,
+            product__status=Product.Status.ACTIVE,
+            shop__slug=shop_slug,
+            shop__status=Shop.Status.ACTIVE,
+        )
+        .select_related("stock", "shop")
+        .order_by("position", "id")
     )
 
 

@@ -1,14 +1,18 @@
 """The product page's slow-changing part, kept in the shared cache (Redis) under a version per product.
 
 What is cached: the product's own fields, its images and the shows it appears in (everything the page
-needs but prices and stock). Prices and stock are never cached: the page reads the variants with their
-stock in one query on every request, so a price change or a sale shows at once. The version is replaced
+needs but prices and stock), and the rendered page body. Prices and stock are never cached as data: the
+page reads the variants with their stock and shop in one query on every request, and the rendered body
+is keyed by what that query returned (prices, displayed stock state, shop name), so a price change or a
+sale shows at once. The version is replaced
 (at once and again after commit) by the catalogue services that change what is cached (product edits, status changes,
 deletes, images and their renditions, the CSV import); the entry also expires after TTL seconds, which
 bounds how long anything else (a show going live, the shop's name) can lag.
 """
 
+import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
@@ -18,6 +22,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 TTL = 60
+BODIES = 2
 
 
 def _keys(shop_id: int, slug: str) -> tuple[str, str]:
@@ -41,20 +46,35 @@ def product_page_invalidate(*, shop_id: int, slugs) -> None:
     transaction.on_commit(bump)
 
 
-def product_page_cached(*, shop_id: int, slug: str, load: Callable[[], dict]) -> tuple[dict, bool]:
-    """The cached part of a product page, loading and storing it on a miss; returns (data, hit)."""
+def product_page_cached(
+    *, shop_id: int, slug: str, load: Callable[[], dict], signature: tuple, render: Callable[[dict], str]
+) -> tuple[dict, str]:
+    """The cached part of a product page and its rendered body, in one cache read; returns (data, body).
+
+    `signature` is everything else the body shows (the shop's name, logo and currency; each variant's
+    label, prices and displayed stock state), read fresh by the caller: a body is reused only under the
+    same signature, so a price change, a sale that turns "In stock" into "Only 3 left", or a shop rename
+    renders anew at once. The last BODIES signatures' bodies are kept; the data is reloaded TTL seconds
+    after it was loaded, however often a new body renews the entry."""
     version_key, data_key = _keys(shop_id, slug)
+    digest = hashlib.blake2b(repr(signature).encode(), digest_size=16).hexdigest()
     try:
         found = cache.get_many([version_key, data_key])
     except Exception:  # noqa: BLE001 - a cache outage slows the page down, it never breaks it
         logger.warning("product page cache unavailable", exc_info=True)
-        return load(), False
-    data = found.get(data_key)
-    if data is not None and data.get("version") == found.get(version_key):
-        return data, True
-    data = {**load(), "version": found.get(version_key)}
+        data = load()
+        return data, render(data)
+    version, data, now = found.get(version_key), found.get(data_key), time.time()
+    if data is None or data["version"] != version or now - data["loaded_at"] > TTL:
+        data = {**load(), "version": version, "loaded_at": now, "bodies": {}}
+    body = data["bodies"].get(digest)
+    if body is not None:
+        return data, body
+    body = render(data)
+    kept = list(data["bodies"].items())[-(BODIES - 1) :]
+    data = {**data, "bodies": {**dict(kept), digest: body}}
     try:
-        cache.set(data_key, data, timeout=TTL)
+        cache.set(data_key, data, timeout=max(1, int(TTL - (now - data["loaded_at"]))))
     except Exception:  # noqa: BLE001
         logger.warning("product page cache unavailable", exc_info=True)
-    return data, False
+    return data, body

@@ -9,8 +9,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -57,33 +60,82 @@ def shop_detail(request, shop_slug: str):
     return render(request, "shops/shop_detail.html", context)
 
 
-def _product_page_load(*, shop, slug: str) -> dict:
+# (shop id, product id) by (shop slug, product slug), remembered per process, so the product page
+# needs no query to find them. A stale entry is harmless: the variants query checks both slugs and
+# both statuses, and an empty answer sends the view back to the full checks.
+_page_ids: dict[tuple[str, str], tuple[int, int]] = {}
+CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c"
+
+
+def _product_page_load(*, shop_slug: str, slug: str) -> dict:
+    shop = shop_get_active(slug=shop_slug)
     product = product_get_storefront(shop=shop, slug=slug)
     return {
         "product": product,
-        "variants": list(product.variants.all()),
         "images": list(product.images.all()),
         "shows": selectors.shows_for_product(product_id=product.pk),
     }
 
 
-def product_detail(request, shop_slug: str, product_slug: str):
-    """The shop is checked on every request (a suspended shop vanishes at once); the rest of the page
-    but prices and stock comes from the cache (catalog/storefront_cache.py)."""
+def _stock_shown(available: int) -> int:
+    """What the page says about stock: sold out (0), "Only N left" (1-5) or "In stock" (6)."""
+    return min(max(available, 0), 6)
+
+
+def _product_page_live(*, shop_slug: str, product_slug: str):
+    """(shop, variants with stock): one query when the ids are remembered, the full checks otherwise."""
+    ids = _page_ids.get((shop_slug, product_slug))
+    if ids is not None:
+        variants = variants_with_stock(product_id=ids[1], product_slug=product_slug, shop_slug=shop_slug)
+        if variants:
+            return variants[0].shop, variants
     shop = shop_get_active(slug=shop_slug)
-    data, hit = product_page_cached(
-        shop_id=shop.pk, slug=product_slug, load=lambda: _product_page_load(shop=shop, slug=product_slug)
+    product = product_get_storefront(shop=shop, slug=product_slug)
+    if len(_page_ids) > 50_000:
+        _page_ids.clear()
+    _page_ids[shop_slug, product_slug] = (shop.pk, product.pk)
+    return shop, list(product.variants.all())
+
+
+def product_detail(request, shop_slug: str, product_slug: str):
+    """One query per view (variants with stock, checking the product's and shop's status); the product,
+    its images and shows, and the rendered body come from the cache (catalog/storefront_cache.py)."""
+    shop, variants = _product_page_live(shop_slug=shop_slug, product_slug=product_slug)
+    next_path = request.get_full_path()
+
+    def render_body(data: dict) -> str:
+        context = {
+            "shop": shop,
+            "product": data["product"],
+            "variants": variants,
+            "images": data["images"],
+            "in_stock": any(v.stock.available > 0 for v in variants),
+            "shows": data["shows"],
+            "next_path": next_path,
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        return render_to_string("catalog/_product_body.html", context)
+
+    signature = (
+        next_path,
+        shop.name,
+        shop.logo.name,
+        shop.currency,
+        tuple(
+            (v.pk, v.label, v.price, v.compare_at_price, _stock_shown(v.stock.available)) for v in variants
+        ),
     )
-    variants = variants_with_stock(product_id=data["product"].pk) if hit else data["variants"]
-    context = {
-        "shop": shop,
-        "product": data["product"],
-        "variants": variants,
-        "images": data["images"],
-        "in_stock": any(v.stock.available > 0 for v in variants),
-        "shows": data["shows"],
-    }
-    return render(request, "catalog/product_detail.html", context)
+    data, body = product_page_cached(
+        shop_id=shop.pk,
+        slug=product_slug,
+        load=lambda: _product_page_load(shop_slug=shop_slug, slug=product_slug),
+        signature=signature,
+        render=render_body,
+    )
+    body = mark_safe(body.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308 - rendered (escaped) above
+    return render(
+        request, "catalog/product_detail.html", {"shop": shop, "product": data["product"], "body": body}
+    )
 
 
 def _clock(seconds: int) -> str:

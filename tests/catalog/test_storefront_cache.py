@@ -1,5 +1,6 @@
 """The product page caches everything but prices and stock; edits through the services show at once."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -17,12 +18,49 @@ def page(shop):
 
 
 @pytest.mark.django_db
-def test_second_view_of_a_product_page_runs_two_queries(client, page, django_assert_num_queries):
+def test_second_view_of_a_product_page_runs_one_query(client, page, django_assert_num_queries):
     product, _ = page
     client.get(product.get_absolute_url())
-    with django_assert_num_queries(2):  # the shop (is it still active?) and the variants with stock
+    with django_assert_num_queries(1):  # the variants with stock, checking the product's and shop's status
         response = client.get(product.get_absolute_url())
     assert b"Kind of Blue" in response.content
+
+
+@pytest.mark.django_db
+def test_cached_body_carries_each_visitors_own_csrf_token(page):
+    from django.test import Client
+
+    product, _ = page
+    tokens = []
+    for _ in range(2):
+        visitor = Client(enforce_csrf_checks=True)
+        html = visitor.get(product.get_absolute_url()).content.decode()
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        assert "placeholder" not in token
+        response = visitor.post("/cart/add/", {"variant_id": 0, "quantity": 1, "csrfmiddlewaretoken": token})
+        assert response.status_code != 403  # the token in the cached body is valid for this visitor
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
+
+
+@pytest.mark.django_db
+def test_stock_state_and_shop_name_changes_render_a_new_body(client, page, shop):
+    from shops.models import Shop
+
+    product, variant = page
+    assert b"Only 3 left" in client.get(product.get_absolute_url()).content
+    stock_allocate(lines=[(variant.pk, 1)])
+    assert b"Only 2 left" in client.get(product.get_absolute_url()).content
+    Shop.objects.filter(pk=shop.pk).update(name="Blue Note Corner")  # as a save in the admin does
+    assert b"Blue Note Corner" in client.get(product.get_absolute_url()).content
+
+
+@pytest.mark.django_db
+def test_query_string_is_kept_in_the_forms_next_field(client, page):
+    product, _ = page
+    client.get(product.get_absolute_url())
+    html = client.get(product.get_absolute_url() + "?ref=show").content.decode()
+    assert f'name="next" value="{product.get_absolute_url()}?ref=show"' in html
 
 
 @pytest.mark.django_db
