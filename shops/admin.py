@@ -36,6 +36,10 @@ class ShopAdmin(ShopScopedModelAdmin):
             return ()
         return ("slug", "status", "currency")
 
+    def get_prepopulated_fields(self, request, obj=None):
+        # A read-only slug is not in the form: prepopulating it would be a KeyError (a 500).
+        return self.prepopulated_fields if request.user.is_superuser else {}
+
     def has_add_permission(self, request):
         return request.user.is_superuser and super().has_add_permission(request)
 
