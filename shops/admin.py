@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
 
+from config.ratelimit import over_limit, too_many_message
+
 from .admin_scoping import ShopScopedModelAdmin
 from .apikeys import api_key_create, api_key_rename, api_keys_revoke
 from .models import ApiKey, Follow, Shop, ShopMembership, User, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -74,8 +76,28 @@ class FollowAdmin(ShopScopedModelAdmin):
 # --- API keys and webhooks ---------------------------------------------------------------------
 
 
+class CredentialRateLimitMixin:
+    """New API keys and webhook endpoints count against LIVEMARKET_CREDENTIAL_CREATE_RATE per user
+    (shared with the API's endpoint creation). Over it, the add form answers 429 and saves nothing."""
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST":
+            over = over_limit(setting="LIVEMARKET_CREDENTIAL_CREATE_RATE", key=f"cred:{request.user.pk}")
+            if over:
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": "Too many new keys",
+                    "message": too_many_message(*over, "new API keys and webhook endpoints"),
+                    "opts": self.opts,
+                }
+                response = TemplateResponse(request, "admin/too_many_requests.html", context, status=429)
+                response["Retry-After"] = str(over[1])
+                return response
+        return super().add_view(request, form_url, extra_context)
+
+
 @admin.register(ApiKey)
-class ApiKeyAdmin(ShopScopedModelAdmin):
+class ApiKeyAdmin(CredentialRateLimitMixin, ShopScopedModelAdmin):
     """Keys are made here and shown once, on the page after saving; only a hash is kept."""
 
     list_display = ("name", "shop", "key_prefix", "created_by", "created_at", "last_used_at", "revoked_at")
@@ -141,7 +163,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ShopScopedModelAdmin):
+class WebhookEndpointAdmin(CredentialRateLimitMixin, ShopScopedModelAdmin):
     form = WebhookEndpointForm
     list_display = ("url", "shop", "event_list", "is_active", "created_at")
     list_filter = ("is_active",)

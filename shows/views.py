@@ -4,6 +4,7 @@ They live here because shows sit on top of the dependency chain (shops <- catalo
 """
 
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,6 +27,7 @@ from catalog.selectors import (
     variants_with_stock,
 )
 from catalog.storefront_cache import product_page_cached
+from config.ratelimit import client_ip, json_429, over_limit, too_many_message
 from orders import selectors as order_selectors
 from orders.exceptions import ReservationError, VariantUnavailable
 from orders.services import waitlist_join
@@ -195,6 +197,12 @@ def _htmx_or_redirect(request, *, status: int, to: str):
 def show_buy(request, show_id: int):
     """Buy now: hold the unit for a few minutes and go straight to checkout."""
     show = selectors.show_get_public(show_id=show_id)
+    over = over_limit(setting="LIVEMARKET_BUY_NOW_RATE", key=f"buy:{request.user.pk}")
+    if over:  # before anything is read or held: the press changes nothing
+        messages.error(request, too_many_message(*over, "buy-now presses"))
+        response = _htmx_or_redirect(request, status=429, to=show.get_absolute_url())
+        response["Retry-After"] = str(over[1])
+        return response
     variant_id = _show_variant_or_404(show=show, variant_id=request.POST.get("variant_id"))
     try:
         show_buy_now(show=show, user=request.user, variant_id=variant_id)
@@ -268,8 +276,23 @@ def _stream_key(request) -> str:
     return key[:128]
 
 
+def _stream_hook_limited(view):
+    """The media server's callbacks, per caller IP (LIVEMARKET_STREAM_HOOK_RATE), counted before the
+    key is looked up: a flood of guesses costs a cache hit each, and a 429 changes no show."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        over = over_limit(setting="LIVEMARKET_STREAM_HOOK_RATE", key=f"stream-hook:{client_ip(request)}")
+        if over:
+            return json_429(limit=over[0], window=over[1], what="stream callbacks from this address")
+        return view(request, *args, **kwargs)
+
+    return limited
+
+
 @csrf_exempt  # called by the media server, authenticated by the stream key
 @require_POST
+@_stream_hook_limited
 def stream_on_publish(request):
     try:
         show = stream_started(stream_key=_stream_key(request))
@@ -282,6 +305,7 @@ def stream_on_publish(request):
 
 @csrf_exempt
 @require_POST
+@_stream_hook_limited
 def stream_on_update(request):
     """nginx-rtmp's periodic on_update: the stream is still up (a heartbeat). A non-2xx answer makes
     the media server drop the stream, which is what an ended show wants."""
@@ -296,6 +320,7 @@ def stream_on_update(request):
 
 @csrf_exempt
 @require_POST
+@_stream_hook_limited
 def stream_on_publish_done(request):
     try:
         show = stream_stopped(stream_key=_stream_key(request))

@@ -1,5 +1,7 @@
 """Shared fixtures. Tests run on PostgreSQL and Redis (config.settings.test)."""
 
+import re
+
 import pytest
 import redis
 from django.conf import settings
@@ -57,11 +59,15 @@ def other_variant(other_shop):
 
 @pytest.fixture(autouse=True)
 def _fresh_room_state():
-    """Ids restart with every test database: forget presence and cached pages left in Redis by an earlier test."""
+    """Ids restart with every test database: forget presence, cached pages and rate-limit counts left in
+    Redis by an earlier test."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     keys = list(client.scan_iter(f"{prefix}:presence:*", count=500))
-    keys += list(client.scan_iter(f"{prefix}:*:storefront:*", count=500))  # cached product pages
+    # Cached product pages, and rate-limit windows (ours `rl:`, allauth's `allauth:rl:`, DRF's
+    # `throttle_`), which are keyed by ids and 127.0.0.1.
+    cached = re.compile(rf"^{re.escape(prefix)}:\d+:(storefront:|rl:|allauth:rl:|throttle_)")
+    keys += [key for key in client.scan_iter(f"{prefix}:*", count=1000) if cached.match(key.decode())]
     if keys:
         client.delete(*keys)
     client.close()

@@ -198,6 +198,24 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = None
+# allauth's rate limits, spelled out ("<hits>/<period>/<per>", per ip, user or key = the login or
+# e-mail). Over one, allauth answers with templates/429.html (status 429) or, for failed logins, a form
+# error; the counts live in the cache and expire, so nothing is locked and no row is written.
+ACCOUNT_RATE_LIMITS = {
+    "login": env("LIVEMARKET_LOGIN_RATE", default="30/m/ip"),
+    "login_failed": env("LIVEMARKET_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
+    "signup": env("LIVEMARKET_SIGNUP_RATE", default="20/m/ip"),
+    "reset_password": env("LIVEMARKET_RESET_PASSWORD_RATE", default="20/m/ip,5/m/key"),
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "request_login_code": "20/m/ip,3/m/key",
+    "confirm_email": "1/3m/key",
+}
+# Behind this many reverse proxies (nginx in deploy/), the client's address is the matching entry of
+# X-Forwarded-For; 0 trusts only REMOTE_ADDR. Every per-IP limit (allauth's and ours) uses it.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 
 # --- E-mail ----------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -334,4 +352,26 @@ LIVEMARKET_BID_RATE = (
 LIVEMARKET_CHAT_RATE = (
     env.int("LIVEMARKET_CHAT_RATE_MESSAGES", default=5),
     env.int("LIVEMARKET_CHAT_RATE_SECONDS", default=10),
+)
+# HTTP limits (config/ratelimit.py), each (hits, seconds); over one the caller gets a 429 with a message
+# and nothing is written. Buy now: per shopper, across shows.
+LIVEMARKET_BUY_NOW_RATE = (
+    env.int("LIVEMARKET_BUY_NOW_RATE_HITS", default=20),
+    env.int("LIVEMARKET_BUY_NOW_RATE_SECONDS", default=60),
+)
+# The media server's callbacks (/streams/on_publish, on_update, on_publish_done), per caller IP. One
+# media server sends an on_update per stream every 30 s, so this allows ~300 concurrent streams.
+LIVEMARKET_STREAM_HOOK_RATE = (
+    env.int("LIVEMARKET_STREAM_HOOK_RATE_HITS", default=600),
+    env.int("LIVEMARKET_STREAM_HOOK_RATE_SECONDS", default=60),
+)
+# Payment providers' webhooks (/payments/webhooks/<gateway>/), per caller IP and gateway.
+LIVEMARKET_PAYMENT_WEBHOOK_RATE = (
+    env.int("LIVEMARKET_PAYMENT_WEBHOOK_RATE_HITS", default=600),
+    env.int("LIVEMARKET_PAYMENT_WEBHOOK_RATE_SECONDS", default=60),
+)
+# New credentials (API keys in the admin, webhook endpoints in the admin or the API), per user.
+LIVEMARKET_CREDENTIAL_CREATE_RATE = (
+    env.int("LIVEMARKET_CREDENTIAL_CREATE_RATE_HITS", default=30),
+    env.int("LIVEMARKET_CREDENTIAL_CREATE_RATE_SECONDS", default=3600),
 )

@@ -6,6 +6,8 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.ratelimit import client_ip, json_429, over_limit
+
 from ..exceptions import InvalidWebhook
 from . import get_gateway
 from .webhooks import payment_webhook_handle
@@ -18,6 +20,13 @@ MAX_BODY = 256 * 1024
 @require_POST
 def payment_webhook(request, gateway: str):
     provider = get_gateway(gateway)  # 404 for an unknown gateway
+    # Per caller IP and gateway, before the body is read: a 429 records no event and changes no order,
+    # and the provider retries later.
+    over = over_limit(
+        setting="LIVEMARKET_PAYMENT_WEBHOOK_RATE", key=f"pay-hook:{gateway}:{client_ip(request)}"
+    )
+    if over:
+        return json_429(limit=over[0], window=over[1], what="webhooks from this address")
     if len(request.body) > MAX_BODY:
         return JsonResponse({"code": "too_large", "message": "Body too large."}, status=413)
     try:

@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status
+from rest_framework import exceptions, mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api_base import ApiGenericViewSet, MerchantViewSet
+from config.ratelimit import over_limit, too_many_message
 from shops import webhooks
 from shops.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from shops.selectors import shops_active, webhook_deliveries_for_merchant, webhook_endpoints_for_merchant
@@ -68,6 +69,11 @@ class MerchantWebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModel
         responses={201: WebhookEndpointSerializer},
     )
     def create(self, request):
+        over = over_limit(setting="LIVEMARKET_CREDENTIAL_CREATE_RATE", key=f"cred:{request.user.pk}")
+        if over:  # per user, shared with the admin's new keys and endpoints; nothing is created
+            raise exceptions.Throttled(
+                wait=over[1], detail=too_many_message(*over, "new API keys and webhook endpoints")
+            )
         data = self.validated(WebhookEndpointWriteSerializer)
         shop = self.shop_for_write(data.pop("shop", None))
         endpoint = _validation(lambda: webhooks.webhook_endpoint_create(shop=shop, **data))
