@@ -101,11 +101,16 @@ def _product_page_live(*, shop_slug: str, product_slug: str):
 
 def product_detail(request, shop_slug: str, product_slug: str):
     """One query per view (variants with stock, checking the product's and shop's status); the product,
-    its images and shows, and the rendered body come from the cache (catalog/storefront_cache.py)."""
+    its images and shows, and the rendered body come from the cache (catalog/storefront_cache.py). A
+    visitor with no session and no pending messages sees nothing personal, so the whole page is cached."""
     shop, variants = _product_page_live(shop_slug=shop_slug, product_slug=product_slug)
     next_path = request.get_full_path()
+    whole_page = not request.COOKIES.get(settings.SESSION_COOKIE_NAME) and "messages" not in request.COOKIES
 
-    def render_body(data: dict) -> str:
+    def page_context(data: dict, body: str) -> dict:
+        return {"shop": shop, "product": data["product"], "body": mark_safe(body)}  # noqa: S308 - rendered above
+
+    def render_cached(data: dict) -> str:
         context = {
             "shop": shop,
             "product": data["product"],
@@ -116,9 +121,14 @@ def product_detail(request, shop_slug: str, product_slug: str):
             "next_path": next_path,
             "csrf_token": CSRF_PLACEHOLDER,
         }
-        return render_to_string("catalog/_product_body.html", context)
+        body = render_to_string("catalog/_product_body.html", context)
+        if not whole_page:
+            return body
+        context = {**page_context(data, body), "csrf_token": CSRF_PLACEHOLDER}
+        return render_to_string("catalog/product_detail.html", context, request=request)
 
     signature = (
+        whole_page,
         next_path,
         shop.name,
         shop.logo.name,
@@ -127,17 +137,17 @@ def product_detail(request, shop_slug: str, product_slug: str):
             (v.pk, v.label, v.price, v.compare_at_price, _stock_shown(v.stock.available)) for v in variants
         ),
     )
-    data, body = product_page_cached(
+    data, cached = product_page_cached(
         shop_id=shop.pk,
         slug=product_slug,
         load=lambda: _product_page_load(shop_slug=shop_slug, slug=product_slug),
         signature=signature,
-        render=render_body,
+        render=render_cached,
     )
-    body = mark_safe(body.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308 - rendered (escaped) above
-    return render(
-        request, "catalog/product_detail.html", {"shop": shop, "product": data["product"], "body": body}
-    )
+    cached = cached.replace(CSRF_PLACEHOLDER, get_token(request))
+    if whole_page:
+        return HttpResponse(cached)
+    return render(request, "catalog/product_detail.html", page_context(data, cached))
 
 
 def _clock(seconds: int) -> str:

@@ -93,3 +93,17 @@ def test_suspended_shop_vanishes_at_once_from_a_cached_product_page(client, page
     client.get(product.get_absolute_url())
     shop_set_status(shop=shop, status="suspended")
     assert client.get(product.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.django_db
+def test_whole_page_is_cached_only_for_visitors_without_a_session(client, page, shopper):
+    product, _ = page
+    url = product.get_absolute_url()
+    anonymous = client.get(url).content.decode()
+    assert "Sign up" in anonymous and "Log out" not in anonymous
+    client.force_login(shopper)
+    personal = client.get(url).content.decode()
+    assert "Log out" in personal and "Sign up" not in personal
+    client.logout()
+    client.cookies.clear()
+    assert "Log out" not in client.get(url).content.decode()
