@@ -7,6 +7,7 @@ from django.db import models
 from django.urls import reverse
 
 from catalog.models import Product
+from shops.images import validate_image_upload
 from shops.models import Shop
 
 
@@ -24,7 +25,7 @@ class Show(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="shows")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    cover = models.ImageField(upload_to="shows/covers/", blank=True)
+    cover = models.ImageField(upload_to="shows/covers/", blank=True, validators=[validate_image_upload])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED, db_index=True)
     scheduled_start = models.DateTimeField(db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -103,3 +103,158 @@ def test_admin_upload_of_a_non_image_shows_a_form_error(client, merchant, shop):
     assert response.status_code == 200
     assert "Upload a valid image" in response.content.decode() or "not an image" in response.content.decode()
     assert not ProductImage.objects.filter(product=product).exists()
+
+
+# --- Every hostile upload, through every path a merchant uploads by -----------------------------------
+
+SCRIPTED_SVG = (
+    b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" '
+    b'onload="alert(document.cookie)"><script>fetch("/admin/")</script><rect width="10" height="10"/></svg>'
+)
+HOSTILE = {
+    # name: (bytes, file name, content type, what the refusal says)
+    "non-image": (b"%PDF-1.4 definitely not a picture", "photo.png", "image/png", "not an image"),
+    "truncated": (_png()[:300], "photo.png", "image/png", "damaged or incomplete"),
+    "pixel-bomb": (_pixel_bomb(), "photo.png", "image/png", "pixels"),
+    # Over the real cap (shops.images.MAX_UPLOAD_BYTES, 10 MB): a valid PNG with 11 MB appended.
+    "oversize": (_png() + b"\0" * (11 * 1024 * 1024), "photo.png", "image/png", "the limit is 10 MB"),
+    "svg-with-script": (SCRIPTED_SVG, "logo.svg", "image/svg+xml", "not an image"),
+}
+
+
+def _hostile(case: str) -> tuple[SimpleUploadedFile, str]:
+    data, name, content_type, message = HOSTILE[case]
+    return _upload(data, name=name, content_type=content_type), message
+
+
+def _stored_files(root) -> set:
+    return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_the_validator_refuses_each_hostile_upload(case):
+    upload, message = _hostile(case)
+    with pytest.raises(ValidationError) as excinfo:
+        validate_image_upload(upload)
+    assert message in " ".join(excinfo.value.messages)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_admin_product_image_upload_refuses_each_hostile_file(client, merchant, shop, media_root, case):
+    product = ProductFactory(shop=shop, title="Poster")
+    upload, message = _hostile(case)
+    client.force_login(merchant)
+    data = {
+        "shop": shop.pk,
+        "title": "Poster",
+        "slug": product.slug,
+        "status": "active",
+        "variants-TOTAL_FORMS": "0",
+        "variants-INITIAL_FORMS": "0",
+        "images-TOTAL_FORMS": "1",
+        "images-INITIAL_FORMS": "0",
+        "images-0-image": upload,
+        "images-0-alt_text": "hostile",
+        "images-0-position": "0",
+    }
+    response = client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+    assert response.status_code == 200  # the form again, with the error
+    page = response.content.decode()
+    assert "Upload a valid image" in page or message in page
+    assert not ProductImage.objects.filter(product=product).exists()
+    assert _stored_files(media_root) == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_admin_shop_logo_upload_refuses_each_hostile_file(client, merchant, shop, media_root, case):
+    upload, message = _hostile(case)
+    client.force_login(merchant)
+    data = {"name": shop.name, "description": "", "logo": upload, "show_shipping_cap": ""}
+    response = client.post(reverse("admin:shops_shop_change", args=[shop.pk]), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Upload a valid image" in page or message in page
+    shop.refresh_from_db()
+    assert not shop.logo
+    assert _stored_files(media_root) == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_admin_show_cover_upload_refuses_each_hostile_file(client, merchant, shop, media_root, case):
+    from django.utils import timezone
+
+    from shows.models import Show
+    from shows.services import show_create
+    from tests.shows.test_admin_shows import _show_form
+
+    show = show_create(
+        shop=shop, title="Covers", scheduled_start=timezone.now() + timezone.timedelta(hours=1)
+    )
+    upload, message = _hostile(case)
+    client.force_login(merchant)
+    response = client.post(
+        reverse("admin:shows_show_change", args=[show.pk]), _show_form(show, lineup=[], cover=upload)
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Upload a valid image" in page or message in page
+    assert not Show.objects.get(pk=show.pk).cover
+    assert _stored_files(media_root) == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_api_image_upload_refuses_each_hostile_file(merchant, shop, media_root, case):
+    from rest_framework.test import APIClient
+
+    from shops.apikeys import api_key_create
+
+    product = ProductFactory(shop=shop)
+    _, raw = api_key_create(shop=shop, name="uploads", created_by=merchant)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    upload, message = _hostile(case)
+    response = api.post(
+        "/api/v1/merchant/images/", {"product": product.pk, "image": upload}, format="multipart"
+    )
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert body["code"] == "invalid" and "image" in body["fields"]
+    assert "Upload a valid image" in str(body["fields"]["image"]) or message in str(body["fields"]["image"])
+    assert not ProductImage.objects.filter(product=product).exists()
+    assert _stored_files(media_root) == set()
+
+
+@pytest.mark.django_db
+def test_a_good_cover_and_logo_still_upload(client, merchant, shop, media_root):
+    from django.utils import timezone
+
+    from shows.models import Show
+    from shows.services import show_create
+    from tests.shows.test_admin_shows import _show_form
+
+    show = show_create(
+        shop=shop, title="Covers", scheduled_start=timezone.now() + timezone.timedelta(hours=1)
+    )
+    client.force_login(merchant)
+    response = client.post(
+        reverse("admin:shows_show_change", args=[show.pk]), _show_form(show, lineup=[], cover=_upload(_png()))
+    )
+    assert response.status_code == 302
+    logo = client.post(
+        reverse("admin:shops_shop_change", args=[shop.pk]),
+        {"name": shop.name, "description": "", "logo": _upload(_png()), "show_shipping_cap": ""},
+    )
+    assert logo.status_code == 302
+    shop.refresh_from_db()
+    assert Show.objects.get(pk=show.pk).cover and shop.logo
+    assert len(_stored_files(media_root)) == 2
