@@ -13,9 +13,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from catalog.exceptions import InsufficientStock
+from catalog.models import Stock
 from catalog.selectors import variants_for_cart
 from catalog.stock import stock_allocate, stock_deallocate
 
@@ -34,9 +36,10 @@ def stock_changed_announce(variant_ids) -> None:
         transaction.on_commit(lambda: stock_changed.send(sender=Reservation, variant_ids=ids))
 
 
-def _cart_line_ensure(*, user, variant_id: int, quantity: int, show_id: int | None) -> None:
+def _cart_line_ensure(*, user, variant_id: int, quantity: int, show_id: int | None, cart=None) -> None:
     """The held units sit in the shopper's cart, so checkout finds them."""
-    cart, _ = Cart.objects.get_or_create(user=user)
+    if cart is None:
+        cart, _ = Cart.objects.get_or_create(user=user)
     line = CartLine.objects.filter(cart=cart, variant_id=variant_id).first()
     if line is None:
         CartLine.objects.create(cart=cart, variant_id=variant_id, quantity=quantity, show_id=show_id)
@@ -94,6 +97,7 @@ def reservation_create(
         variant_id=variant_id,
         quantity=sum(held.values_list("quantity", flat=True)),
         show_id=show_id,
+        cart=cart,
     )
     # Last: the stock row stays locked only for this statement and the commit (measured in
     # bench/flash_sale.py: the hold's other writes under the lock were what serialised the buyers).
@@ -111,6 +115,23 @@ def _plain_holds(user, variant_id: int):
         unit_price__isnull=True,
         expires_at__gt=timezone.now(),
     )
+
+
+def hold_sold_out(*, user, variant_id: int, shop_id: int) -> bool:
+    """True when the shop's variant has no unit left to hold and the shopper holds none: one read, no
+    lock, so the hundreds who lose a flash sale cost a query each, not a transaction. A hold still
+    re-checks under the row lock (`reservation_create`); this only answers the losers sooner. Anything
+    else (no such variant, no stock row) is left to `reservation_create` to explain."""
+    row = (
+        Stock.objects.filter(variant_id=variant_id, variant__shop_id=shop_id)
+        .annotate(held=Exists(_plain_holds(user, variant_id)))
+        .values_list("on_hand", "allocated", "held")
+        .first()
+    )
+    if row is None:
+        return False
+    on_hand, allocated, held = row
+    return on_hand - allocated < 1 and not held
 
 
 def _available_unlocked(variant) -> int:

@@ -15,6 +15,7 @@ from catalog.exceptions import InsufficientStock
 from catalog.models import Product, Variant
 from orders.exceptions import VariantUnavailable
 from orders.models import Reservation
+from orders.reservations import hold_sold_out
 from orders.selectors import address_latest, show_sales
 from orders.services import prize_order_place, reservation_create
 from shops.models import Follow, Shop, WebhookEvent
@@ -474,6 +475,8 @@ def show_buy_now(*, show: Show, user, variant_id: int) -> Reservation:
     """Buy now from the show: at the deal price while a deal on this variant runs, else a plain hold."""
     _require_live(show, "Buy now opens")
     viewer_check(show=show, user=user, action="buy")
+    if hold_sold_out(user=user, variant_id=variant_id, shop_id=show.shop_id):
+        raise InsufficientStock([(variant_id, 1, 0)])
     if FlashDeal.objects.filter(
         show=show, status=FlashDeal.Status.ACTIVE, variant_id=variant_id, ends_at__gt=timezone.now()
     ).exists():

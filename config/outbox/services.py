@@ -3,6 +3,7 @@ sending and deleting its row) is harmless; a message never sent is what this pre
 
 import logging
 import socket
+import threading
 import time
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -42,12 +43,33 @@ def _decode_options(options: dict) -> dict:
     return decoded
 
 
+# Messages written by this thread and not yet sent: the first after-commit callback sends them all in
+# one batch, the others find nothing left. Ids of a rolled-back transaction may linger until the next
+# batch, which finds no row for them (sequences never hand an id out twice).
+_unsent = threading.local()
+
+
+def _unsent_ids() -> list[int]:
+    if not hasattr(_unsent, "ids"):
+        _unsent.ids = []
+    return _unsent.ids
+
+
+def _send_unsent() -> None:
+    ids = _unsent_ids()
+    if ids:
+        batch = ids[:]
+        ids.clear()
+        outbox_send(message_ids=batch)
+
+
 def outbox_enqueue(*, task_name: str, args=(), kwargs=None, options=None) -> None:
     """Write the message with the caller's transaction, and try to send it once that commits."""
     message = OutboxMessage.objects.create(
         task=task_name, args=list(args), kwargs=dict(kwargs or {}), options=_encode_options(options or {})
     )
-    transaction.on_commit(lambda: outbox_send(message_ids=[message.pk]))
+    _unsent_ids().append(message.pk)
+    transaction.on_commit(_send_unsent)
 
 
 # After a failed send, requests stop trying for a while (the drain still does): a shopper's checkout
@@ -84,31 +106,40 @@ def _publish(message: OutboxMessage) -> None:
 
 
 def outbox_send(*, message_ids: list[int], force: bool = False) -> int:
-    """Send these messages now; each sent one is deleted, a failed one stays for the drain."""
+    """Send these messages now, in one transaction: each sent one is deleted, a failed one stays for the
+    drain (so do the rest of the batch once the broker has failed)."""
     global _broker_down_until
     if not force and time.monotonic() < _broker_down_until:
         return 0
-    sent = 0
-    for message_id in message_ids:
-        with transaction.atomic():
-            message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
-            if message is None:
-                continue  # sent already, or another sender has it
-            try:
-                if not _broker_reachable():
-                    raise ConnectionRefusedError("the broker does not answer")
+    with transaction.atomic():
+        # Rows another sender holds, or sent already, are skipped.
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=message_ids)
+            .order_by("pk")
+        )
+        if not messages:
+            return 0
+        sent_ids = []
+        try:
+            if not _broker_reachable():
+                raise ConnectionRefusedError("the broker does not answer")
+            for message in messages:
                 _publish(message)
-            except BROKER_DOWN as exc:
-                _broker_down_until = time.monotonic() + BREAKER_SECONDS
-                OutboxMessage.objects.filter(pk=message.pk).update(
-                    attempts=message.attempts + 1, last_error=str(exc)[:300]
-                )
-                logger.warning("outbox: %s kept for later, the broker is unreachable: %s", message, exc)
-                return sent
-            message.delete()
-            sent += 1
+                sent_ids.append(message.pk)
+        except BROKER_DOWN as exc:
+            _broker_down_until = time.monotonic() + BREAKER_SECONDS
+            failed = messages[len(sent_ids)]
+            OutboxMessage.objects.filter(pk=failed.pk).update(
+                attempts=failed.attempts + 1, last_error=str(exc)[:300]
+            )
+            logger.warning("outbox: %s kept for later, the broker is unreachable: %s", failed, exc)
+        if sent_ids:
+            OutboxMessage.objects.filter(pk__in=sent_ids).delete()
+        if len(sent_ids) < len(messages):
+            return len(sent_ids)
     _broker_down_until = 0.0
-    return sent
+    return len(sent_ids)
 
 
 def outbox_drain(*, batch_size: int = 200) -> int:
