@@ -12,6 +12,8 @@ admin.site.site_header = "Livemarket seller admin"
 admin.site.site_title = "Livemarket admin"
 admin.site.index_title = "Your shop"
 
+handler500 = "config.views.server_error"  # a database outage is a 503, not a 500
+
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

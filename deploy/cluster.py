@@ -77,6 +77,29 @@ http {{
 """
 
 
+def production_env(
+    *, database_url: str, redis_url: str, secret_key: str, static_root: Path
+) -> dict[str, str]:
+    """The environment of every process: `config.settings.production` on plain HTTP on loopback."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "PYTHONPATH": str(PROJECT),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SECRET_KEY": secret_key,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_SECURE_HSTS_SECONDS": "0",
+        "ACCOUNT_EMAIL_VERIFICATION": "optional",
+        "STATIC_ROOT": str(static_root),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return env
+
+
 class Cluster:
     """Start and stop the topology. `env` is what every process gets (settings, URLs, secret)."""
 
@@ -85,22 +108,12 @@ class Cluster:
         self.port = port
         self.asgi_ports = (port + 1, port + 2)
         self.processes: dict[str, subprocess.Popen] = {}
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "PYTHONPATH": str(PROJECT),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_SECRET_KEY": secret_key,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-            "DJANGO_SECURE_COOKIES": "false",
-            "DJANGO_SECURE_HSTS_SECONDS": "0",
-            "ACCOUNT_EMAIL_VERIFICATION": "optional",
-            "STATIC_ROOT": str(workdir / "static"),
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-        }
-        self.env.pop("PYTEST_XDIST_WORKER", None)
+        self.env = production_env(
+            database_url=database_url,
+            redis_url=redis_url,
+            secret_key=secret_key,
+            static_root=workdir / "static",
+        )
 
     @property
     def url(self) -> str:
@@ -121,7 +134,8 @@ class Cluster:
             command, cwd=PROJECT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
-    def start(self) -> None:
+    def start(self, *, celery: bool = True) -> None:
+        """Start everything; `celery=False` leaves out the workers and beat (nginx and ASGI only)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.manage("collectstatic", "--noinput")
         for n, asgi_port in enumerate(self.asgi_ports, 1):
@@ -130,13 +144,14 @@ class Cluster:
                 [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port",
                  str(asgi_port), "--proxy-headers", "--log-level", "warning"],
             )  # fmt: skip
-        for n in (1, 2):
+        for n in (1, 2) if celery else ():
             self._spawn(
                 f"worker{n}",
                 [str(VENV_BIN / "celery"), "-A", "config", "worker", "-n", f"worker{n}@%h", "--concurrency",
                  "2", "--loglevel", "info", "--without-gossip", "--without-mingle"],
             )  # fmt: skip
-        self._spawn("beat", [str(VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "info"])
+        if celery:
+            self._spawn("beat", [str(VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "info"])
         servers = "\n".join(
             f"        server 127.0.0.1:{p} max_fails=3 fail_timeout=5s;" for p in self.asgi_ports
         )

@@ -19,6 +19,7 @@ from django.db.models import F, Sum
 from catalog.models import Variant
 from catalog.selectors import variants_for_cart
 from catalog.stock import stock_allocate
+from config.faults import fault_point
 
 from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
 from .lifecycle import order_event_add, order_lock, order_transition
@@ -416,6 +417,7 @@ def order_charge_saved_method(*, order_id: int, idempotency_key: str) -> Order:
         )
         if result.ok:
             gateway.capture(reference=result.reference, amount=order.total)
+            fault_point("saved_card_captured")  # tests/faults: killed before the payment is recorded
     last4 = method.card_last4 if method else ""
     with transaction.atomic():
         order = order_lock(order_id=order_id)

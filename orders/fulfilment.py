@@ -6,7 +6,6 @@ no lock held: the refund is reserved first, then sent, then confirmed or rolled 
 """
 
 import logging
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.stock import stock_adjust, stock_ship
+from config.faults import fault_point
 
 from .exceptions import IllegalTransition, RefundError
 from .lifecycle import NOT_YET_SHIPPED, order_event_add, order_lock, order_transition
@@ -74,8 +74,7 @@ def order_fulfil(*, order_id: int) -> bool:
             shipment = Shipment.objects.create(
                 user_id=order.user_id, shop_id=order.shop_id, show_id=order.show_id
             )
-        if settings.LIVEMARKET_FULFILMENT_TEST_PAUSE:
-            time.sleep(settings.LIVEMARKET_FULFILMENT_TEST_PAUSE)
+        fault_point("order_fulfil")  # tests/faults: a worker killed here must roll all of this back
         order_transition(
             order=order,
             to=S.FULFILLING,

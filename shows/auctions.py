@@ -23,6 +23,7 @@ from django.utils import timezone
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product, Variant
 from catalog.stock import stock_allocate
+from config.faults import fault_point
 from orders.reservations import stock_changed_announce, stock_release_to_waitlist_or_sale
 from orders.selectors import bidding_ready
 from orders.services import order_charge_saved_method, won_lot_order_place
@@ -413,6 +414,7 @@ def lot_close(*, lot_id: int, force: bool = False) -> Lot | None:
         else:
             _award(lot=lot, user_id=lot.leader_id, price=lot.current_price)
         lot.save()
+        fault_point("lot_close")  # tests/faults: killed here, the order and the close roll back together
         _broadcast_lot(lot)
         logger.info("lot %s closed: %s", lot.pk, lot.status)
         return lot

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from config.faults import fault_point
 from shops.models import Shop
 
 from ..exceptions import StockFeedError
@@ -225,6 +226,7 @@ def _apply(run: InventorySyncRun, rows: Iterator[FeedRow], tally: _Tally, progre
             if progress:
                 progress("apply", len(batch), tally.rows_total)
             batch = {}
+            fault_point("inventory_sync_batch")  # tests/faults: killed with batches applied, more to go
     if batch:
         _apply_batch(run, batch, tally)
         if progress:

@@ -329,8 +329,11 @@ LIVEMARKET_WAITLIST_OFFER_MINUTES = env.int("LIVEMARKET_WAITLIST_OFFER_MINUTES",
 LIVEMARKET_UNPAID_ORDER_MINUTES = env.int("LIVEMARKET_UNPAID_ORDER_MINUTES", default=30)
 LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
 LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default="whsec-livemarket-test")
-# Fault injection for the worker-crash test: seconds the fulfilment job pauses inside its transaction.
-LIVEMARKET_FULFILMENT_TEST_PAUSE = env.float("LIVEMARKET_FULFILMENT_TEST_PAUSE", default=0)
+# Fault injection for tests/faults (config/faults.py): the named points pause (a marker file is written
+# first) so a test can kill the process there. Empty in every real deployment.
+LIVEMARKET_FAULT_POINTS = env.list("LIVEMARKET_FAULT_POINTS", default=[])
+LIVEMARKET_FAULT_PAUSE_SECONDS = env.float("LIVEMARKET_FAULT_PAUSE_SECONDS", default=30)
+LIVEMARKET_FAULT_MARKER_DIR = env("LIVEMARKET_FAULT_MARKER_DIR", default="")
 LIVEMARKET_INGEST_URL = env("LIVEMARKET_INGEST_URL", default="rtmp://127.0.0.1:1935/live")
 # Stock feeds (catalog.sync): a URL feed is downloaded whole, within these limits, before it is applied.
 LIVEMARKET_STOCK_FEED_MAX_BYTES = env.int("LIVEMARKET_STOCK_FEED_MAX_BYTES", default=50 * 1024 * 1024)

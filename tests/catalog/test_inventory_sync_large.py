@@ -8,37 +8,19 @@ written row by row, so the test's own data never sits in memory while it is meas
 import tracemalloc
 
 import pytest
-from django.db import connection
 
 from catalog.models import InventorySyncRun, Stock, Variant
 from catalog.stock import stock_allocate
 from catalog.sync.services import inventory_sync_now
-from tests.catalog.factories import ProductFactory
+from tests.catalog.factories import variants_bulk_insert
 
 ROWS = 100_000
 PEAK_LIMIT_MB = 8  # holding the rows alone (100k SKUs + FeedRows) would take far more than this
 
 
-def _variants(shop, count: int) -> None:
-    """`count` variants BULK-000000... with on_hand n % 3, inserted by PostgreSQL itself."""
-    product = ProductFactory(shop=shop)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO catalog_variant (product_id, shop_id, sku, name, options, price, weight_grams, position) "
-            "SELECT %s, %s, 'BULK-' || lpad(n::text, 6, '0'), '', '{}', 5.00, 0, n "
-            "FROM generate_series(0, %s - 1) AS n",
-            [product.pk, shop.pk, count],
-        )
-        cursor.execute(
-            "INSERT INTO catalog_stock (variant_id, on_hand, allocated) "
-            "SELECT id, position %% 3, 0 FROM catalog_variant WHERE product_id = %s",
-            [product.pk],
-        )
-
-
 @pytest.mark.django_db
 def test_a_100k_row_feed_is_applied_correctly_in_bounded_memory(shop, tmp_path):
-    _variants(shop, ROWS)
+    variants_bulk_insert(shop, ROWS)
     first = Variant.objects.get(sku="BULK-000000")
     Stock.objects.filter(variant=first).update(on_hand=1)
     stock_allocate(lines=[(first.pk, 1)])  # allocated 1 > what the feed will say (0): a conflict

@@ -5,9 +5,7 @@ the test shortens the release job to every second and disables the others, the w
 admin. Beat and worker run as separate processes on their own queue, against the test database.
 """
 
-import os
 import subprocess
-import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -22,40 +20,13 @@ from catalog.models import Stock
 from config.beat import beat_schedule_ensure
 from orders.models import Reservation
 from orders.services import reservation_create
-from tests.servers import PROJECT, database_url, stop
+from tests.servers import start_celery, start_worker, stop, wait_for
 
 
 def _celery(*args: str, queue: str, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(PROJECT),
-        "DATABASE_URL": database_url(),
-        "DJANGO_CONN_MAX_AGE": "0",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-    }
-    env.pop("PYTEST_XDIST_WORKER", None)
-    with log.open("wb") as out:
-        return subprocess.Popen(  # noqa: S603 - a fixed command line
-            [str(PROJECT / ".venv/bin/celery"), "-A", "tests.celery_worker", *args],
-            cwd=PROJECT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def _wait_for(check, *, timeout: float, what: str, logs=()):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs if p.exists())
-    pytest.fail(f"timed out after {timeout}s waiting for {what}\n{tails}")
+    return start_celery(
+        *args, log=log, redis_url=settings.REDIS_URL, extra_env={"CELERY_TASK_DEFAULT_QUEUE": queue}
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -74,20 +45,12 @@ def test_beat_and_a_worker_release_an_expired_hold_without_anyone_calling_it(sho
     processes = []
     try:
         processes.append(
-            _celery(
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "-l",
-                "info",
-                "-n",
-                f"{queue}@%h",
+            start_worker(
+                name=queue,
                 queue=queue,
                 log=worker_log,
+                redis_url=settings.REDIS_URL,
+                extra_env={"CELERY_TASK_DEFAULT_QUEUE": queue},
             )
         )
         processes.append(
@@ -103,7 +66,7 @@ def test_beat_and_a_worker_release_an_expired_hold_without_anyone_calling_it(sho
                 log=beat_log,
             )
         )
-        _wait_for(
+        wait_for(
             lambda: Reservation.objects.get(pk=hold.pk).status == Reservation.Status.EXPIRED,
             timeout=90,
             what="beat to send the release job and the worker to run it",

@@ -21,7 +21,7 @@ from orders.models import Order
 from orders.services import shipping_method_create
 from shows.services import show_create
 from tests.catalog.factories import ProductFactory, VariantFactory
-from tests.servers import database_url, free_port, start_redis, stop
+from tests.servers import consecutive_free_ports, database_url, free_port, start_redis, stop
 from tests.shops.factories import ShopFactory, UserFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -39,7 +39,7 @@ def cluster(tmp_path, settings):
         workdir=tmp_path / "cluster",
         database_url=database_url(),
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        port=_three_free_ports(),
+        port=consecutive_free_ports(3),
         secret_key=settings.SECRET_KEY,
     )
     try:
@@ -48,25 +48,6 @@ def cluster(tmp_path, settings):
     finally:
         topology.stop()
         stop(redis_process)
-
-
-def _three_free_ports() -> int:
-    for _ in range(50):
-        base = free_port()
-        if base < 65000 and all(_free(base + n) for n in (1, 2)):
-            return base
-    raise AssertionError("no three free ports in a row")
-
-
-def _free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _person(username: str):

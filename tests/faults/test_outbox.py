@@ -2,7 +2,6 @@
 transaction as the order, and sent when Redis is back. Nothing is lost; nothing is half-written."""
 
 import json
-import uuid
 
 import pytest
 import redis
@@ -12,9 +11,8 @@ from config.outbox import services as outbox_services
 from config.outbox.models import OutboxMessage
 from config.outbox.services import outbox_drain
 from orders.models import Order
-from orders.services import cart_add, cart_get_or_create, checkout_complete
 from tests.servers import free_port, start_redis, stop
-from tests.shows.roomkit import ADDRESS
+from tests.shows.roomkit import checkout_one
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,22 +46,8 @@ def broker(settings, tmp_path):
     stop(state["process"])
 
 
-def _place_order(user, variant) -> Order:
-    cart = cart_get_or_create(user=user)
-    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    (order,) = checkout_complete(
-        user=user,
-        cart=cart,
-        checkout_key=uuid.uuid4(),
-        email=user.email,
-        address=ADDRESS,
-        card_number="4242424242424242",
-    )
-    return order
-
-
 def test_jobs_of_an_order_placed_while_redis_is_down_are_sent_when_it_returns(broker, shopper, variant):
-    order = _place_order(shopper, variant)  # the broker is unreachable: nothing may fail or be lost
+    order = checkout_one(shopper, variant.pk)  # the broker is unreachable: nothing may fail or be lost
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
     waiting = sorted(OutboxMessage.objects.values_list("task", "args"))
     assert waiting == [
@@ -88,7 +72,7 @@ def test_jobs_of_an_order_placed_while_redis_is_down_are_sent_when_it_returns(br
 
 def test_with_redis_up_jobs_go_straight_to_the_broker(broker, shopper, variant):
     client = broker()
-    order = _place_order(shopper, variant)
+    order = checkout_one(shopper, variant.pk)
     assert not OutboxMessage.objects.exists()
     queued = [json.loads(raw) for raw in client.lrange("celery", 0, -1)]
     fulfil = [m for m in queued if m["headers"]["task"] == "orders.tasks.order_fulfil_task"]

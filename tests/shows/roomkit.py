@@ -13,6 +13,25 @@ ADDRESS = {
 }
 
 
+def checkout_one(user, variant_id: int):
+    """Check out one unit of `variant_id` with the test card, through the real services; returns the order."""
+    import uuid
+
+    from orders.services import cart_add, cart_get_or_create, checkout_complete
+
+    cart = cart_get_or_create(user=user)
+    cart_add(cart=cart, variant_id=variant_id, quantity=1)
+    (order,) = checkout_complete(
+        user=user,
+        cart=cart,
+        checkout_key=uuid.uuid4(),
+        email=user.email,
+        address=ADDRESS,
+        card_number="4242424242424242",
+    )
+    return order
+
+
 def frames(message: dict) -> list[dict]:
     """The events inside one frame (a coalesced `batch` holds several)."""
     return message["events"] if message.get("type") == "batch" else [message]
