@@ -2,7 +2,7 @@
 
 It is config.celery's app with kombu's restore of unacknowledged messages checked every second (not
 every 100 s), so with a short CELERY_VISIBILITY_TIMEOUT a killed worker's message comes back within
-seconds instead of after the two-hour default; see tests/orders/test_worker_crash.py.
+seconds instead of after the two-hour default; see tests/faults/test_worker_kill.py.
 """
 
 import os
