@@ -164,15 +164,9 @@ def variants_with_stock(*, product_id: int, product_slug: str, shop_slug: str) -
 
 def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:
     """Buyable variants by id, with product, shop and stock; drafts and suspended shops are left out."""
-    variants = (
-        Variant.objects.filter(
-            pk__in=variant_ids, product__status=Product.Status.ACTIVE, shop__status=Shop.Status.ACTIVE
-        )
-        .select_related("product", "shop", "stock")
-        .prefetch_related(
-            Prefetch("product__images", queryset=ProductImage.objects.order_by("position", "id"))
-        )
-    )
+    variants = Variant.objects.filter(
+        pk__in=variant_ids, product__status=Product.Status.ACTIVE, shop__status=Shop.Status.ACTIVE
+    ).select_related("product", "shop", "stock")
     return {variant.pk: variant for variant in variants}
 
 
