@@ -61,6 +61,10 @@ def other_variant(other_shop):
 def _fresh_room_state():
     """Ids restart with every test database: forget presence, cached pages and rate-limit counts left in
     Redis by an earlier test."""
+    clear_room_state()
+
+
+def clear_room_state() -> None:
     client = redis.Redis.from_url(settings.REDIS_URL)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     keys = list(client.scan_iter(f"{prefix}:presence:*", count=500))

@@ -22,7 +22,7 @@ DATABASE_URL = env("DATABASE_URL", default="")
 REDIS_URL = env("REDIS_URL", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shops.apps.LivemarketAdminConfig",  # django.contrib.admin with the shop-scoped site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
