@@ -75,4 +75,14 @@ FAULTS: list[dict[str, str]] = [
         "pending->paid move, the order packed once, stock allocation consistent.",
         "test": "tests/faults/test_worker_kill.py::test_workers_killed_mid_close_and_mid_charge_the_lot_gets_one_order_and_one_charge",
     },
+    {
+        "fault": "An ASGI process SIGKILLed with viewers connected",
+        "how": "nginx (least_conn) in front of two production-settings uvicorn processes on a private Redis "
+        "(deploy/cluster.py without Celery); six viewers connect through nginx; one process is SIGKILLed.",
+        "expected": "Its viewers drop and reconnect with the page's backoff through nginx to the survivor, "
+        "catch up on the chat they missed from the replay without duplicates, and receive later events; "
+        "the count reads high (the dead process's stale presence entries) and comes back to the right "
+        "number within PRESENCE_TTL (30 s) plus a margin, in Redis and on every socket.",
+        "test": "tests/faults/test_asgi_kill.py::test_viewers_of_a_killed_asgi_process_reconnect_catch_up_and_the_count_recovers",
+    },
 ]
