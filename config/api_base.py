@@ -143,6 +143,10 @@ class ApiView(APIView):
             body = None
             if isinstance(response, Response) and response.data is not None:
                 body = json.loads(JSONRenderer().render(response.data))
+                # Secrets shown once (a new show's stream key) are not kept for replays: null there.
+                for name in getattr(response, "secret_fields", ()):
+                    if isinstance(body, dict) and name in body:
+                        body[name] = None
             idempotency_finish(record=record, status=response.status_code, body=body)
         return response
 

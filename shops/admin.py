@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.template.response import TemplateResponse
 
 from config.ratelimit import over_limit, too_many_message
+from config.redact import Secret
 
 from .admin_scoping import ShopScopedModelAdmin
 from .apikeys import api_key_create, api_key_rename, api_keys_revoke
@@ -138,7 +139,7 @@ class ApiKeyAdmin(CredentialRateLimitMixin, ShopScopedModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Copy your new API key",
             "key": obj,
-            "raw_key": raw,
+            "raw_key": Secret(raw),
             "opts": self.opts,
         }
         response = TemplateResponse(request, "admin/shops/apikey/created.html", context)

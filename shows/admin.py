@@ -8,11 +8,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from config.redact import Secret
 from orders.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from orders.models import Reservation
 from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin
@@ -156,7 +159,7 @@ class ShowAdmin(ShopScopedModelAdmin):
         "peak_viewers",
         "pinned_product",
         "ingest_url",
-        "stream_key",
+        "stream_key_status",
         "host_console_link",
         "watch_link",
         "results",
@@ -169,7 +172,7 @@ class ShowAdmin(ShopScopedModelAdmin):
             {
                 "description": "In OBS: Settings → Stream → Service “Custom…”; paste the server and the "
                 "stream key. Keep the key secret: anyone with it can broadcast as this show.",
-                "fields": ("ingest_url", "stream_key"),
+                "fields": ("ingest_url", "stream_key_status"),
             },
         ),
         (
@@ -210,6 +213,62 @@ class ShowAdmin(ShopScopedModelAdmin):
         extra_context["action_checkbox_name"] = helpers.ACTION_CHECKBOX_NAME
         extra_context["from_change_page"] = FROM_CHANGE_PAGE
         return super().change_view(request, object_id, form_url, extra_context)
+
+    # --- The stream key: shown once, when made ------------------------------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/stream-key/",
+                self.admin_site.admin_view(self.stream_key_view),
+                name="shows_show_stream_key",
+            ),
+            *super().get_urls(),
+        ]
+
+    def stream_key_view(self, request, object_id):
+        """GET asks to confirm; POST makes a new key (the old one stops working) and shows it once."""
+        show = self.get_object(request, unquote(object_id))
+        if show is None or not self.has_change_permission(request, show):
+            raise Http404("No such show")
+        raw = None
+        if request.method == "POST":
+            raw = services.show_stream_key_rotate(show=show)
+            self.log_change(request, show, "Made a new stream key.")
+        return self._stream_key_page(request, show, raw)
+
+    def _stream_key_page(self, request, show, raw):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Copy your stream key" if raw else "Make a new stream key",
+            "show": show,
+            "raw_key": Secret(raw) if raw else None,
+            "ingest_url": settings.LIVEMARKET_INGEST_URL,
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/shows/show/stream_key.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:  # the new show's key, shown once on the page after saving
+            request._lm_new_stream_key = services.show_stream_key_rotate(show=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        raw = getattr(request, "_lm_new_stream_key", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._stream_key_page(request, obj, raw)
+
+    @admin.display(description="Stream key")
+    def stream_key_status(self, show):
+        return format_html(
+            "<code>…{}</code> (shown only once, when it was made) · "
+            '<a href="{}">Make a new key</a> (the old one stops working)',
+            show.stream_key_hint or "????",
+            reverse("admin:shows_show_stream_key", args=[show.pk]),
+        )
 
     # --- Read-only displays -----------------------------------------------------------------
 

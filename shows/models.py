@@ -1,5 +1,6 @@
 """Live shows and what happens in their rooms."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -13,6 +14,16 @@ from shops.models import Shop
 
 def new_stream_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def stream_key_digest(key: str) -> str:
+    """What is stored of a stream key: SHA-256, enough for 192 random bits and cheap per callback."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def unknown_stream_key_digest() -> str:
+    """A show made outside show_create gets a key nobody knows, until the shop makes a new one."""
+    return stream_key_digest(new_stream_key())
 
 
 class Show(models.Model):
@@ -36,7 +47,12 @@ class Show(models.Model):
     products = models.ManyToManyField(
         Product, through="LineupItem", blank=True, related_name="shows", help_text="The lineup."
     )
-    stream_key = models.CharField(max_length=64, default=new_stream_key, editable=False)
+    # The key itself is shown once, when made (show_create, show_stream_key_rotate); only its hash and
+    # its last four characters (to tell keys apart) are kept.
+    stream_key_hash = models.CharField(
+        max_length=64, unique=True, default=unknown_stream_key_digest, editable=False
+    )
+    stream_key_hint = models.CharField(max_length=4, blank=True, editable=False)
     pinned_product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="pinned_in_shows"
     )

@@ -46,6 +46,8 @@ from .models import (
     ShowMute,
     ShowReminder,
     ShowSummary,
+    new_stream_key,
+    stream_key_digest,
 )
 from .permissions import DEAL, GIVEAWAY, HOST, MODERATE, PIN, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
@@ -105,6 +107,9 @@ def show_create(
     playback_url: str = "",
     products: list[Product] | None = None,
 ) -> Show:
+    """A new scheduled show. Its stream key is on the returned instance only (`show.stream_key`), to
+    show once: just its hash is stored, and show_stream_key_rotate makes a new one."""
+    key = new_stream_key()
     with transaction.atomic():
         show = Show.objects.create(
             shop=shop,
@@ -112,12 +117,26 @@ def show_create(
             description=description,
             scheduled_start=scheduled_start,
             playback_url=playback_url,
+            stream_key_hash=stream_key_digest(key),
+            stream_key_hint=key[-4:],
         )
         if products:
             LineupItem.objects.bulk_create(
                 LineupItem(show=show, product=product, position=n) for n, product in enumerate(products)
             )
+    show.stream_key = key
     return show
+
+
+def show_stream_key_rotate(*, show: Show, user=None) -> str:
+    """A new stream key for `show`, returned once; the old one stops working at once. With `user`, only
+    someone with the host right may do it (the shop's staff)."""
+    if user is not None:
+        _require(user=user, show=show, right=HOST, message="Only the shop's hosts can make a stream key.")
+    key = new_stream_key()
+    Show.objects.filter(pk=show.pk).update(stream_key_hash=stream_key_digest(key), stream_key_hint=key[-4:])
+    show.stream_key_hash, show.stream_key_hint = stream_key_digest(key), key[-4:]
+    return key
 
 
 def lineup_add(*, show: Show, product_id: int) -> LineupItem:
@@ -625,9 +644,10 @@ def show_summary_compute(*, show_id: int) -> ShowSummary:
 
 
 def _show_for_key(stream_key: str) -> Show:
+    """Found by the key's hash: the key itself is never stored, compared in clear or logged."""
     key = (stream_key or "").strip()
-    show = Show.objects.filter(stream_key=key).first() if key else None
-    if show is None or not secrets.compare_digest(show.stream_key, key):
+    show = Show.objects.filter(stream_key_hash=stream_key_digest(key)).first() if key else None
+    if show is None:
         raise NotAllowed("Unknown stream key.")
     return show
 

@@ -28,6 +28,7 @@ from catalog.selectors import (
 )
 from catalog.storefront_cache import product_page_cached
 from config.ratelimit import client_ip, json_429, over_limit, too_many_message
+from config.redact import Secret
 from orders import selectors as order_selectors
 from orders.exceptions import ReservationError, VariantUnavailable
 from orders.services import waitlist_join
@@ -36,7 +37,14 @@ from shops.selectors import shop_follower_count, shop_get_active, shop_is_follow
 from . import auctions, selectors
 from .exceptions import InvalidMessage, NotAllowed, RateLimited, ShowError
 from .hub import RoomUnavailable
-from .services import show_buy_now, show_forget, show_remind, stream_started, stream_stopped
+from .services import (
+    show_buy_now,
+    show_forget,
+    show_remind,
+    show_stream_key_rotate,
+    stream_started,
+    stream_stopped,
+)
 from .watch import stream_alive
 
 
@@ -358,6 +366,24 @@ def host_console(request, show_id: int):
         "can_moderate": "moderate" in rights,
     }
     return render(request, "shows/host_console.html", context)
+
+
+@login_required
+@require_POST
+def host_stream_key(request, show_id: int):
+    """Make a new stream key and show it once (the old one stops working). Only the shop's hosts;
+    anyone else gets a 404, as for the console."""
+    show = selectors.show_get(show_id=show_id)
+    if show is None or "host" not in selectors.show_rights_for(user=request.user, show=show):
+        raise Http404("No such show")
+    key = show_stream_key_rotate(show=show, user=request.user)
+    response = render(
+        request,
+        "shows/stream_key.html",
+        {"show": show, "stream_key": Secret(key), "ingest_url": settings.LIVEMARKET_INGEST_URL},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _bid_error_status(exc: ShowError) -> int:

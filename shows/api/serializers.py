@@ -53,6 +53,9 @@ class MerchantShowSerializer(serializers.ModelSerializer):
     shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     lineup = LineupItemSerializer(source="lineup_items", many=True, read_only=True)
     ingest_url = serializers.SerializerMethodField()
+    stream_key_hint = serializers.CharField(
+        read_only=True, help_text="The stream key's last four characters; the key is shown only when made."
+    )
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     # Blank when not set, so plain strings rather than `format: uri`.
     playback_url = serializers.CharField(read_only=True)
@@ -73,7 +76,7 @@ class MerchantShowSerializer(serializers.ModelSerializer):
             "replay_url",
             "pinned_product",
             "peak_viewers",
-            "stream_key",
+            "stream_key_hint",
             "ingest_url",
             "lineup",
             "url",
@@ -83,6 +86,19 @@ class MerchantShowSerializer(serializers.ModelSerializer):
 
     def get_ingest_url(self, show) -> str:
         return ingest_url()
+
+
+class MerchantShowCreatedSerializer(MerchantShowSerializer):
+    stream_key = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The stream key, in this response only (null on an idempotent replay): only a hash is "
+        "kept. Lost it? Make a new one from the host console or the admin.",
+    )
+
+    class Meta(MerchantShowSerializer.Meta):
+        fields = (*MerchantShowSerializer.Meta.fields, "stream_key")
+        read_only_fields = fields
 
 
 class ShowWriteSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from .serializers import (
     LineupWriteSerializer,
     LotSerializer,
     LotWriteSerializer,
+    MerchantShowCreatedSerializer,
     MerchantShowSerializer,
     PinSerializer,
     PublicShowSerializer,
@@ -65,7 +66,9 @@ class MerchantShowFilter(filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(summary="Your shows"),
-    retrieve=extend_schema(summary="One of your shows, with lineup and stream key"),
+    retrieve=extend_schema(
+        summary="One of your shows, with its lineup (the stream key is shown only when made)"
+    ),
 )
 @extend_schema(tags=["merchant: shows"])
 class MerchantShowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, MerchantViewSet):
@@ -83,7 +86,7 @@ class MerchantShowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Merc
     @extend_schema(
         summary="Create (schedule) a show",
         request=ShowWriteSerializer,
-        responses={201: MerchantShowSerializer},
+        responses={201: MerchantShowCreatedSerializer},
     )
     def create(self, request):
         data = self.validated(ShowWriteSerializer)
@@ -92,7 +95,11 @@ class MerchantShowViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Merc
         if any(product.shop_id != shop.pk for product in products):
             raise serializers.ValidationError({"products": ["Choose products of the show's shop."]})
         show = services.show_create(shop=shop, products=products, **data)
-        return self.respond(show, status=status.HTTP_201_CREATED)
+        response = self.respond(show, status=status.HTTP_201_CREATED)
+        response.data["stream_key"] = show.stream_key  # shown this once; only its hash is kept
+        response.secret_fields = ("stream_key",)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @extend_schema(
         summary="Edit or reschedule a show", request=ShowUpdateSerializer, responses=MerchantShowSerializer

@@ -27,6 +27,7 @@ def test_create_edit_lineup_live_pin_deal_end(api, shop, variant, later, django_
     assert created.status_code == 201, created.content
     show = created.json()
     assert show["status"] == "scheduled" and show["stream_key"] and show["ingest_url"]
+    assert show["stream_key_hint"] == show["stream_key"][-4:]
     assert [item["product"] for item in show["lineup"]] == [variant.product_id]
     url = f"/api/v1/merchant/shows/{show['id']}/"
 
