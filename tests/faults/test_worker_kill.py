@@ -41,7 +41,8 @@ from orders.models import Order, OrderEvent, Payment, Shipment
 from shows.auctions import _lot_order_key, bid_place
 from shows.models import Lot
 from shows.reconcile import stock_reconcile
-from tests.catalog.factories import VariantFactory, variants_bulk_insert
+from shows.services import show_create, show_go_live
+from tests.catalog.factories import ProductFactory, VariantFactory, variants_bulk_insert
 from tests.servers import free_port, start_redis, start_worker, stop, wait_for
 from tests.shops.factories import UserFactory
 from tests.shows.roomkit import checkout_one
@@ -265,9 +266,6 @@ def test_worker_killed_mid_inventory_sync_the_run_is_abandoned_and_the_next_run_
 
 @pytest.fixture
 def won_lot(shop, merchant):
-    from shows.services import show_create, show_go_live
-    from tests.catalog.factories import ProductFactory
-
     item = VariantFactory(product=ProductFactory(shop=shop, title="Test pressing"), price="80.00", on_hand=3)
     show = show_go_live(
         show=show_create(
