@@ -166,6 +166,10 @@ RULES: dict[str, Rule] = {
         _body(amount="500.00"),
     ),
     "host_console": Rule("shop", {"get": R(f"{L} 404 404 200 200")}, SHOW_KW),
+    # A new stream key, shown once: the show's hosts only (tests/security/test_secrets.py).
+    "host_stream_key": Rule(
+        "shop", {"get": R(f"{L} 405 405 405 405"), "post": R(f"{L} 404 404 200 200")}, SHOW_KW, _body()
+    ),
     "shop_follow": Rule(
         "shop", {"get": R(f"{L} 405 405 405 405"), "post": signed_in("302->shop_detail")}, SHOP_KW, _body()
     ),
@@ -211,6 +215,13 @@ RULES: dict[str, Rule] = {
     ),
     "admin:app_list": Rule("shop", {"get": R(f"{AL} {AL} 200 200 200")}, _kw(app_label=lambda w: "catalog")),
     "admin/(?P<url>.*)$": Rule("public", {"get": R(f"{AL} {AL} 404 404 404")}, _kw(url=lambda w: "nope/")),
+    "admin:shows_show_stream_key": Rule(
+        "shop",
+        {"get": R(f"{AL} {AL} 404 200 200"), "post": R(f"{AL} {AL} 404 200 200")},
+        _kw(object_id=lambda w: str(w["a"]["show"].pk)),
+        _body(),
+        snapshot="shows.show",
+    ),
     "admin:catalog_product_import_csv": Rule("shop", {"get": R(f"{AL} {AL} 200 200 200")}),
     "admin:catalog_product_export_csv": Rule("shop", {"get": R(f"{AL} {AL} 200 200 200")}),
     "admin:auth_user_password_change": Rule(
