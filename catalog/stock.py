@@ -242,3 +242,138 @@ def stock_allocation_correct(
             Stock.objects.filter(variant_id=row.variant_id).update(allocated=row.expected)
             row.fixed = True
     return drift
+
+
+@dataclass
+class FeedLevelsResult:
+    """What `stock_set_on_hand_from_feed` did with one chunk of a staged feed. `known` counts the rows
+    whose SKU is the shop's; `changed` holds the variant ids whose on-hand changed (empty in a dry run);
+    `conflict_rows` the first `report` conflicts by line, as (line, sku, wanted, allocated). `repeated`
+    says the chunk names a SKU twice: then nothing was written (split the chunk and apply the parts)."""
+
+    known: int = 0
+    repeated: bool = False
+    updated: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    changed: list[int] = field(default_factory=list)
+    conflict_rows: list[tuple[int, str, int, int]] = field(default_factory=list)
+
+
+# One statement per chunk of a staged feed (a temporary table of chunk, line, sku, quantity). `locked`
+# locks the chunk's stock rows in variant-id order, like every other stock change (so a checkout locking
+# several variants cannot deadlock with a sync), and reads each row as locked: under READ COMMITTED a
+# row changed meanwhile by a committed allocation is re-read, and an allocation still in progress is
+# waited for. Under the lock nothing can change them, so `changed` writes exactly the rows whose count
+# differs and covers what is allocated (checked again against the row it writes); the other rows are
+# unchanged or conflicts, left as they are. A SKU listed twice in the chunk must be applied in file
+# order, which one UPDATE cannot do: `repeated` finds it and then nothing is written.
+_FEED_APPLY_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT s.variant_id, s.on_hand, s.allocated, f.quantity, f.line
+    FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
+    JOIN catalog_stock AS s ON s.variant_id = v.id
+    WHERE f.chunk = %(chunk)s
+    ORDER BY s.variant_id
+    FOR NO KEY UPDATE OF s
+),
+repeated AS (
+    SELECT 1 FROM locked GROUP BY variant_id HAVING count(*) > 1 LIMIT 1
+),
+changed AS (
+    UPDATE catalog_stock AS s SET on_hand = l.quantity
+    FROM locked AS l
+    WHERE s.variant_id = l.variant_id AND l.quantity <> l.on_hand AND l.quantity >= s.allocated
+        AND NOT EXISTS (SELECT 1 FROM repeated)
+    RETURNING s.variant_id
+)
+SELECT
+    EXISTS (SELECT 1 FROM repeated),
+    (SELECT count(*) FROM locked),
+    (SELECT count(*) FROM locked WHERE quantity <> on_hand),
+    (SELECT array_agg(variant_id) FROM changed),
+    (
+        SELECT json_agg(json_build_array(c.line, v.sku, c.quantity, c.allocated) ORDER BY c.line)
+        FROM (
+            SELECT line, variant_id, quantity, allocated FROM locked
+            WHERE quantity <> on_hand AND quantity < allocated ORDER BY line LIMIT %(report)s
+        ) AS c JOIN catalog_variant AS v ON v.id = c.variant_id
+    )
+"""
+
+# The same judgement, read only (a dry run): a variant without a stock row counts as 0 on hand.
+_FEED_JUDGE_SQL = """
+WITH judged AS (
+    SELECT f.line, v.sku, f.quantity, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.allocated, 0) AS allocated
+    FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
+    LEFT JOIN catalog_stock AS s ON s.variant_id = v.id
+    WHERE f.chunk = %(chunk)s
+)
+SELECT
+    count(*),
+    count(*) FILTER (WHERE on_hand <> quantity),
+    count(*) FILTER (WHERE on_hand <> quantity AND quantity >= allocated),
+    (
+        SELECT json_agg(json_build_array(c.line, c.sku, c.quantity, c.allocated) ORDER BY c.line)
+        FROM (
+            SELECT line, sku, quantity, allocated FROM judged
+            WHERE on_hand <> quantity AND quantity < allocated ORDER BY line LIMIT %(report)s
+        ) AS c
+    )
+FROM judged
+"""
+
+# A variant of the chunk without a stock row (rare) gets one with the feed's count (nothing can be
+# allocated yet). Run only when some rows of the chunk were not locked (unknown SKUs, or this).
+_FEED_CREATE_SQL = """
+WITH missing AS (
+    SELECT v.id, f.quantity
+    FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
+    WHERE f.chunk = %(chunk)s AND NOT EXISTS (SELECT 1 FROM catalog_stock AS s WHERE s.variant_id = v.id)
+),
+created AS (
+    INSERT INTO catalog_stock (variant_id, on_hand, allocated)
+    SELECT id, quantity, 0 FROM missing
+    ON CONFLICT (variant_id) DO NOTHING
+    RETURNING variant_id, on_hand
+)
+SELECT (SELECT count(*) FROM missing), (SELECT array_agg(variant_id) FROM created WHERE on_hand <> 0)
+"""
+
+
+def stock_set_on_hand_from_feed(
+    *, feed_table: str, shop_id: int, chunk: int, rows: int, dry_run: bool = False, report: int = 50
+) -> FeedLevelsResult:
+    """Set on-hand from one chunk (of `rows` rows) of a feed staged in `feed_table` (PostgreSQL only;
+    see catalog.sync.staging) in one statement. Run it inside a transaction: the chunk's stock rows
+    stay locked until it commits. A chunk naming a SKU twice is not applied (`repeated`; a dry run
+    judges every row against the stored counts, so it does not mind). Same rules as `stock_set_on_hand_many`: a count below what is
+    allocated is a conflict and left alone, an equal count is left untouched (a feed applied twice
+    writes nothing), `dry_run` only reads."""
+    params = {"shop_id": shop_id, "chunk": chunk, "report": report}
+    with connection.cursor() as cursor:
+        if dry_run:
+            cursor.execute(_FEED_JUDGE_SQL.format(feed=feed_table), params)
+            known, differing, updated, conflict_rows = cursor.fetchone()
+            changed = []
+        else:
+            cursor.execute(_FEED_APPLY_SQL.format(feed=feed_table), params)
+            repeated, known, differing, changed, conflict_rows = cursor.fetchone()
+            if repeated:
+                return FeedLevelsResult(repeated=True)
+            changed = changed or []
+            if known < rows:
+                cursor.execute(_FEED_CREATE_SQL.format(feed=feed_table), params)
+                missing, created = cursor.fetchone()
+                known += missing
+                changed += created or []
+                differing += len(created or [])
+            updated = len(changed)
+    return FeedLevelsResult(
+        known=known,
+        updated=updated,
+        unchanged=known - differing,
+        conflicts=differing - updated,
+        changed=changed,
+        conflict_rows=[tuple(row) for row in conflict_rows or []],
+    )

@@ -85,11 +85,23 @@ def show_sells_variant(*, show: Show, variant_id: int) -> bool:
 
 
 def live_shows_pinning_variants(*, variant_ids) -> list[Show]:
-    return list(
-        Show.objects.filter(status=Show.Status.LIVE, pinned_product__variants__id__in=list(variant_ids))
-        .distinct()
-        .only("pk", "pinned_product_id")
+    """Live shows whose pinned product has one of `variant_ids`. It starts from the live shows (few), so a
+    stock feed chunk's 25,000 changed ids cost two small queries, not a 25,000-parameter IN list (0.9 s)."""
+    shows = list(
+        Show.objects.filter(status=Show.Status.LIVE, pinned_product__isnull=False).only(
+            "pk", "pinned_product_id"
+        )
     )
+    if not shows:
+        return []
+    wanted = set(variant_ids)
+    pinned = Variant.objects.filter(product_id__in={show.pinned_product_id for show in shows})
+    hit = {
+        product_id
+        for product_id, variant_id in pinned.values_list("product_id", "pk")
+        if variant_id in wanted
+    }
+    return [show for show in shows if show.pinned_product_id in hit]
 
 
 def deal_active(*, show: Show):

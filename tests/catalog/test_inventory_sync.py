@@ -10,7 +10,6 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from catalog import stock as stock_module
 from catalog.models import InventorySyncRun, Stock, StockFeed
 from catalog.stock import stock_allocate
 from catalog.sync import services as sync_services
@@ -101,6 +100,32 @@ def test_a_sku_listed_twice_ends_at_its_last_line(shop, catalog):
     assert run.rows_total == run.updated + run.unchanged == 3
 
 
+def test_a_sku_listed_twice_is_applied_in_file_order_line_by_line(shop, catalog):
+    # 5 -> 7 -> 5: both lines change it, and it ends where the last line says.
+    run = sync(shop, "sku,quantity\nA-1,7\nC-3,7\nA-1,5\nA-1,5\n")
+    assert on_hand(catalog) == {"A-1": 5, "B-2": 0, "C-3": 7}
+    assert (run.rows_total, run.updated, run.unchanged) == (4, 2, 2)
+
+
+def test_a_sku_repeated_across_and_within_chunks_ends_at_its_last_line(shop, catalog, monkeypatch):
+    monkeypatch.setattr(sync_services, "CHUNK_ROWS", 3)
+    run = sync(shop, "sku,quantity\nA-1,1\nB-2,1\nA-1,2\nA-1,3\nC-3,4\nB-2,2\nA-1,4\n")
+    assert on_hand(catalog) == {"A-1": 4, "B-2": 2, "C-3": 4}
+    assert (run.rows_total, run.updated, run.unchanged) == (7, 7, 0)
+
+
+def test_a_variant_without_a_stock_row_gets_one_with_the_feeds_count(shop, catalog):
+    Stock.objects.filter(
+        variant__in=[catalog["A-1"], catalog["B-2"]]
+    ).delete()  # as if made before stock rows
+    dry = sync(shop, "sku,quantity\nA-1,4\nB-2,0\nNOPE,1\n", dry_run=True)
+    assert (dry.updated, dry.unchanged, dry.unknown_sku) == (1, 1, 1)
+    assert Stock.objects.filter(variant__in=[catalog["A-1"], catalog["B-2"]]).count() == 0
+    run = sync(shop, "sku,quantity\nA-1,4\nB-2,0\nNOPE,1\n")
+    assert (run.updated, run.unchanged, run.unknown_sku, run.conflicts) == (1, 1, 1, 0)
+    assert on_hand(catalog) == {"A-1": 4, "B-2": 0, "C-3": 7}
+
+
 # --- malformed feeds: one test per kind ---------------------------------------------------------
 
 
@@ -172,21 +197,22 @@ def test_broken_csv_quoting_fails_and_applies_nothing(shop, catalog):
     assert_failed_and_nothing_applied(run, catalog, "the CSV is malformed")
 
 
-def test_a_failure_inside_a_batch_rolls_that_whole_batch_back(shop, catalog, monkeypatch):
-    """Batch 1 commits; batch 2 writes, then fails: none of batch 2 remains."""
-    monkeypatch.setattr(sync_services, "BATCH_SIZE", 2)
-    real_write, calls = stock_module._bulk_write_on_hand, []
+def test_a_failure_inside_a_chunk_rolls_that_whole_chunk_back(shop, catalog, monkeypatch):
+    """Chunk 1 commits; chunk 2 writes, then fails: none of chunk 2 remains."""
+    monkeypatch.setattr(sync_services, "CHUNK_ROWS", 2)
+    real_apply, calls = sync_services.stock_set_on_hand_from_feed, []
 
-    def write_then_fail(levels):
-        calls.append(levels)
-        written = real_write(levels)
+    def apply_then_fail(**kwargs):
+        calls.append(kwargs["chunk"])
+        result = real_apply(**kwargs)
         if len(calls) == 2:
             raise RuntimeError("database went away")
-        return written
+        return result
 
-    monkeypatch.setattr(stock_module, "_bulk_write_on_hand", write_then_fail)
+    monkeypatch.setattr(sync_services, "stock_set_on_hand_from_feed", apply_then_fail)
     with pytest.raises(RuntimeError):
-        sync(shop, "sku,quantity\nA-1,1\nB-2,1\nC-3,1\n")
+        sync(shop, "sku,quantity\nA-1,1\nB-2,1\nC-3,1\nA-1,2\n")
+    assert calls == [0, 1]
     assert on_hand(catalog) == {"A-1": 1, "B-2": 1, "C-3": 7}
     run = InventorySyncRun.objects.get()
     assert run.status == S.FAILED and "RuntimeError" in run.message and run.updated == 2
