@@ -1,6 +1,8 @@
 """`make bench` (python -m bench.run): every scenario against its ceiling, then bench/results.json and
 docs/benchmarks.md. `--quick` runs small counts (for developing the bench; its figures mean little),
-`--only flash,fanout,storefront,sync` picks scenarios, `--keep` leaves the lm_bench_run database.
+`--only flash,fanout,storefront,sync` picks scenarios, `--keep` leaves the run database (named after
+DATABASE_URL's, `lm_bench_run` by default). `--viewers 2000 --seconds 20` overrides the fan-out's viewer
+steps and the length of each step (for profiling one step; such figures are not the recorded run).
 """
 
 import argparse
@@ -57,12 +59,18 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the lm_bench_run database afterwards")
     parser.add_argument("--output", default=str(PROJECT / "bench" / "results.json"))
     parser.add_argument("--no-report", action="store_true", help="do not regenerate docs/benchmarks.md")
+    parser.add_argument("--viewers", help="fan-out viewer steps, comma-separated (e.g. 2000)")
+    parser.add_argument("--seconds", type=float, help="fan-out seconds per step")
     options = parser.parse_args(argv)
     chosen = [s.strip() for s in options.only.split(",") if s.strip()]
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    sizes = QUICK if options.quick else FULL
+    sizes = dict(QUICK if options.quick else FULL)
+    if options.viewers:
+        sizes["viewer_steps"] = [int(n) for n in options.viewers.split(",")]
+    if options.seconds:
+        sizes["step_seconds"] = sizes["main_seconds"] = options.seconds
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through the show rooms.
 
-Websockets are wrapped in AllowedHostsOriginValidator (no cross-site handshakes) and
+Websockets are wrapped in AllowedHostsOriginValidator (no cross-site handshakes),
+RoomSendMiddleware (the server's own `send` on the scope, which the room hub writes frames to) and
 AuthMiddlewareStack (the session user is on the scope).
 """
 
@@ -15,11 +16,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from shows.hub import RoomSendMiddleware  # noqa: E402
 from shows.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            RoomSendMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
