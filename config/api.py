@@ -18,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from catalog.exceptions import CatalogError, InsufficientStock, StockBelowAllocated, StockFeedError
+from config.ratelimit import client_ip, over_limit, rate, rate_limit_count, too_many_message
 from orders.exceptions import CartError, IllegalTransition, OrderError, PaymentDeclined, RefundError
 from shops.apikeys import InvalidApiKey, api_key_check
 from shops.exceptions import ShopError
@@ -43,11 +44,21 @@ class ApiKeyAuthentication(BaseAuthentication):
             if scheme.lower() != "bearer":
                 return None
             raw = credentials
-        if not raw.strip():
-            raise exceptions.AuthenticationFailed("Empty API key.")
+        # Wrong keys are counted per caller IP (LIVEMARKET_API_KEY_FAILURE_RATE); past the limit every
+        # key from that address gets a 429, before any lookup, until the window passes. No key is
+        # revoked and nothing is written, so the right key works again afterwards.
+        failures = f"api-key-failed:{client_ip(request)}"
+        limit, window = rate("LIVEMARKET_API_KEY_FAILURE_RATE")
+        if rate_limit_count(key=failures) >= limit:
+            raise exceptions.Throttled(
+                wait=window, detail=too_many_message(limit, window, "wrong API keys from this address")
+            )
         try:
+            if not raw.strip():
+                raise InvalidApiKey("Empty API key.")
             key = api_key_check(raw)
         except InvalidApiKey as error:
+            over_limit(setting="LIVEMARKET_API_KEY_FAILURE_RATE", key=failures)
             raise exceptions.AuthenticationFailed(str(error)) from None
         return key.created_by, key
 

@@ -33,6 +33,14 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> bool:
     return hits > limit
 
 
+def rate_limit_count(*, key: str) -> int:
+    """The hits on `key` in its current window, without counting one more (0 when Redis is down)."""
+    try:
+        return int(cache.get(f"rl:{key}") or 0)
+    except Exception:  # noqa: BLE001 - Redis down: nothing to refuse on
+        return 0
+
+
 def rate(name: str) -> tuple[int, int]:
     """The `(hits, seconds)` limit in the setting `name`, read on every call (tests override it)."""
     hits, seconds = getattr(settings, name)

@@ -373,6 +373,11 @@ LIVEMARKET_PAYMENT_WEBHOOK_RATE = (
     env.int("LIVEMARKET_PAYMENT_WEBHOOK_RATE_HITS", default=600),
     env.int("LIVEMARKET_PAYMENT_WEBHOOK_RATE_SECONDS", default=60),
 )
+# Wrong API keys, per caller IP: past this, every key from that address gets a 429 until the window ends.
+LIVEMARKET_API_KEY_FAILURE_RATE = (
+    env.int("LIVEMARKET_API_KEY_FAILURE_RATE_HITS", default=30),
+    env.int("LIVEMARKET_API_KEY_FAILURE_RATE_SECONDS", default=60),
+)
 # New credentials (API keys in the admin, webhook endpoints in the admin or the API), per user.
 LIVEMARKET_CREDENTIAL_CREATE_RATE = (
     env.int("LIVEMARKET_CREDENTIAL_CREATE_RATE_HITS", default=30),

@@ -14,6 +14,7 @@ def _generous_throttles(settings):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"api_key": "100000/min", "user": "100000/min", "anon": "100000/min"},
     }
+    settings.LIVEMARKET_API_KEY_FAILURE_RATE = (100000, 60)  # tests/security/test_rate_limits.py lowers it
 
 
 def key_client(shop, user) -> APIClient:

@@ -98,6 +98,12 @@ def reliability_rows() -> list[dict]:
             "test": f"{_RL}::test_new_webhook_endpoints_over_the_per_user_limit_get_429_in_the_api_and_the_admin",
         },
         {
+            "surface": "Wrong API keys (/api/v1/, Authorization or X-Api-Key)",
+            "limit": f"{_rate('LIVEMARKET_API_KEY_FAILURE_RATE')} wrong keys per IP",
+            "response": "401 each, then 429 JSON `{code: throttled, message}` for any key from that IP; no key revoked",
+            "test": f"{_RL}::test_wrong_api_keys_over_the_per_ip_limit_get_429_without_revoking_anything",
+        },
+        {
             "surface": "REST API (/api/v1/, every call)",
             "limit": "{api_key} per API key, {user} per user, {anon} per IP".format(**_api_rates()),
             "response": "429 JSON `{code: throttled, message}`, Retry-After",

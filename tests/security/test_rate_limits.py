@@ -303,6 +303,30 @@ def test_new_webhook_endpoints_over_the_per_user_limit_get_429_in_the_api_and_th
     assert other_api.post("/api/v1/merchant/webhook-endpoints/", body, format="json").status_code == 201
 
 
+# --- Wrong API keys -------------------------------------------------------------------------------------
+
+
+def test_wrong_api_keys_over_the_per_ip_limit_get_429_without_revoking_anything(merchant, shop, settings):
+    settings.LIVEMARKET_API_KEY_FAILURE_RATE = (2, 60)
+    key, raw = api_key_create(shop=shop, name="tests", created_by=merchant)
+    api = APIClient()
+    url = "/api/v1/merchant/products/"
+    for wrong in (raw[:-1] + "x", "lm_nope_nope"):
+        assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
+    refused = api.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}")  # even the right key, from this address
+    assert refused.status_code == 429 and refused["Retry-After"] == "60"
+    assert refused.json()["code"] == "throttled"
+    assert refused.json()["message"].startswith(
+        "Too many wrong API keys from this address: at most 2 every 60 seconds."
+    )
+    assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}", REMOTE_ADDR="10.4.4.4").status_code == 200
+    key.refresh_from_db()
+    assert key.revoked_at is None
+    _window_passes()
+    assert api.get(url, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
+    assert api.get("/api/v1/public/shops/").status_code == 200  # no key: never counted
+
+
 # --- Chat and bids -----------------------------------------------------------------------------------
 
 
