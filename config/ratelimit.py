@@ -66,9 +66,13 @@ def over_limit(*, setting: str, key: str, fail_open: bool = True) -> tuple[int, 
 def client_ip(request: HttpRequest) -> str:
     """The caller's address as allauth sees it (REMOTE_ADDR, or X-Forwarded-For behind
     ALLAUTH_TRUSTED_PROXY_COUNT proxies), so every per-IP limit counts the same way."""
-    from allauth.core.internal.httpkit import get_client_ip
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import PermissionDenied
 
-    return get_client_ip(request) or "unknown"
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except PermissionDenied:  # no address at all (never under a real server)
+        return "unknown"
 
 
 def too_many_message(limit: int, window: int, what: str) -> str:
