@@ -21,7 +21,7 @@ from catalog.selectors import variants_for_cart
 from catalog.stock import stock_allocate
 from config.faults import fault_point
 
-from .exceptions import EmptyCart, PaymentDeclined, VariantUnavailable
+from .exceptions import EmptyCart, OneTapNotReady, PaymentDeclined, VariantUnavailable
 from .lifecycle import order_event_add, order_lock, order_transition
 from .models import (
     Address,
@@ -400,10 +400,58 @@ def won_lot_order_place(
     return order
 
 
-def order_charge_saved_method(*, order_id: int, idempotency_key: str) -> Order:
+@transaction.atomic
+def one_tap_order_place(*, user, variant_id: int, show_id: int, checkout_key: uuid.UUID) -> Order:
+    """One-tap buy in a live show: one unit at the list price, shipped to the shopper's latest address
+    and charged to their default saved card by a worker after commit (`one_tap_order_charge`).
+
+    The unit is allocated to the order in this transaction by one conditional UPDATE (no oversell, no
+    hold, no checkout step); the stock row stays locked only for that statement and the commit. The same
+    key returns the same order, so a double tap buys once."""
+    existing = Order.objects.filter(user=user, checkout_key=checkout_key).first()
+    if existing is not None:
+        return existing
+    address = Address.objects.filter(user=user).order_by("-created_at").first()
+    if address is None or not PaymentMethod.objects.filter(user=user, is_default=True).exists():
+        raise OneTapNotReady("Save a card and a shipping address for 1-tap buying first (/account/bidding/).")
+    variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
+    if variant is None:
+        raise VariantUnavailable("This product is not available.")
+    method = shipping_methods_for(shop_ids=[variant.shop_id]).get(variant.shop_id, [None])[0]
+    order = _single_line_order(
+        user=user,
+        variant=variant,
+        quantity=1,
+        unit_price=variant.price,
+        show_id=show_id,
+        address={f: getattr(address, f) for f in ADDRESS_FIELDS},
+        checkout_key=checkout_key,
+        shipping_total=_shipping_for(user=user, shop=variant.shop, method=method, show_id=show_id),
+        shipping_name=method.name if method else "Standard",
+    )
+    order_event_add(order=order, kind=OrderEvent.Kind.NOTE, message="One-tap buy in the show", actor=user)
+    stock_allocate(lines=[(variant_id, 1)])  # last: the row lock lives for one statement and the commit
+    stock_changed_announce([variant_id])
+    from .tasks import one_tap_charge_task
+
+    one_tap_charge_task.delay_on_commit(order.pk)
+    return order
+
+
+def one_tap_order_charge(*, order_id: int) -> Order:
+    """Charge a one-tap order; a decline cancels it and frees its unit (waitlist first)."""
+    return order_charge_saved_method(
+        order_id=order_id, idempotency_key=f"one-tap-{order_id}", release_on_decline=True
+    )
+
+
+def order_charge_saved_method(
+    *, order_id: int, idempotency_key: str, release_on_decline: bool = False
+) -> Order:
     """Charge an order awaiting payment to the buyer's default saved card (no lock held during the
-    gateway call; the key makes a retried charge a no-op at the gateway). A decline cancels the order
-    but leaves its units allocated: whoever placed it decides where they go (see shows.auctions)."""
+    gateway call; the key makes a retried charge a no-op at the gateway). A decline cancels the order;
+    its units are freed with it when `release_on_decline`, else they stay allocated and whoever placed
+    it decides where they go (see shows.auctions)."""
     order = Order.objects.select_related("user").get(pk=order_id)
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
@@ -434,6 +482,10 @@ def order_charge_saved_method(*, order_id: int, idempotency_key: str) -> Order:
             message=result.message[:200],
         )
         if not result.ok:
+            if release_on_decline:
+                stock_release_to_waitlist_or_sale(
+                    lines=list(order.lines.values_list("variant_id", "quantity"))
+                )
             return order_transition(
                 order=order,
                 to=Order.Status.CANCELLED,

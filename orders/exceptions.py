@@ -8,6 +8,7 @@ __all__ = [
     "IllegalTransition",
     "InsufficientStock",
     "InvalidWebhook",
+    "OneTapNotReady",
     "OrderError",
     "PaymentDeclined",
     "RefundError",
@@ -54,3 +55,7 @@ class ReservationError(OrderError):
 
 class InvalidWebhook(Exception):
     """A webhook whose signature or shape does not check out."""
+
+
+class OneTapNotReady(OrderError):
+    """One-tap buying needs a saved card and a shipping address."""

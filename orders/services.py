@@ -165,6 +165,8 @@ def payment_method_delete(*, user, method_id: int) -> None:
 # --- The rest of the order services, one import surface ----------------------------------------
 from .checkout import (  # noqa: E402
     checkout_complete,
+    one_tap_order_charge,
+    one_tap_order_place,
     order_charge_saved_method,
     prize_order_place,
     shipping_methods_for,
@@ -197,6 +199,8 @@ __all__ = [
     "cart_merge",
     "checkout_complete",
     "order_cancel",
+    "one_tap_order_charge",
+    "one_tap_order_place",
     "order_charge_saved_method",
     "order_fulfil",
     "order_mark_delivered",

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from . import notifications
+from .checkout import one_tap_order_charge
 from .fulfilment import order_fulfil, orders_expire_unpaid, orders_redrive_stuck
 from .reservations import reservations_release_expired
 
@@ -23,6 +24,12 @@ def waitlist_offer_email_task(entry_id: int) -> bool:
 def order_fulfil_task(order_id: int) -> bool:
     """Pack a paid order. Safe to run twice: a second run finds the order already packed."""
     return order_fulfil(order_id=order_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=120, soft_time_limit=100, **RETRY)
+def one_tap_charge_task(order_id: int) -> None:
+    """Charge a one-tap order (idempotent: a second run finds it paid or cancelled)."""
+    one_tap_order_charge(order_id=order_id)
 
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=280)

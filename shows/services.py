@@ -14,10 +14,10 @@ from django.utils import timezone
 from catalog.exceptions import InsufficientStock
 from catalog.models import Product, Variant
 from orders.exceptions import VariantUnavailable
-from orders.models import Reservation
+from orders.models import Order, Reservation
 from orders.reservations import hold_sold_out
 from orders.selectors import address_latest, show_sales
-from orders.services import prize_order_place, reservation_create
+from orders.services import one_tap_order_place, prize_order_place, reservation_create
 from shops.models import Follow, Shop, WebhookEvent
 from shops.webhooks import webhook_event_emit
 
@@ -490,17 +490,30 @@ def deal_buy(*, show: Show, user, variant_id: int) -> Reservation:
     return reservation
 
 
-def show_buy_now(*, show: Show, user, variant_id: int) -> Reservation:
-    """Buy now from the show: at the deal price while a deal on this variant runs, else a plain hold."""
+def _buy_start(*, show: Show, user, variant_id: int) -> bool:
+    """The checks every buy in a show starts with; True when a flash deal runs on the variant."""
     _require_live(show, "Buy now opens")
     viewer_check(show=show, user=user, action="buy")
     if hold_sold_out(user=user, variant_id=variant_id, shop_id=show.shop_id):
         raise InsufficientStock([(variant_id, 1, 0)])
-    if FlashDeal.objects.filter(
+    return FlashDeal.objects.filter(
         show=show, status=FlashDeal.Status.ACTIVE, variant_id=variant_id, ends_at__gt=timezone.now()
-    ).exists():
+    ).exists()
+
+
+def show_buy_now(*, show: Show, user, variant_id: int) -> Reservation:
+    """Buy now from the show: at the deal price while a deal on this variant runs, else a plain hold."""
+    if _buy_start(show=show, user=user, variant_id=variant_id):
         return deal_buy(show=show, user=user, variant_id=variant_id)
     return reservation_create(user=user, variant_id=variant_id, quantity=1, show_id=show.pk)
+
+
+def show_buy_one_tap(*, show: Show, user, variant_id: int, checkout_key) -> Reservation | Order:
+    """One tap in the show: an order paid by the saved card, no checkout. A running flash deal on the
+    variant needs its claim and limits, so it takes the hold path (the caller goes on to checkout)."""
+    if _buy_start(show=show, user=user, variant_id=variant_id):
+        return deal_buy(show=show, user=user, variant_id=variant_id)
+    return one_tap_order_place(user=user, variant_id=variant_id, show_id=show.pk, checkout_key=checkout_key)
 
 
 # --- Giveaways ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ They live here because shows sit on top of the dependency chain (shops <- catalo
 """
 
 import json
+import uuid
 from functools import wraps
 
 from django.conf import settings
@@ -30,7 +31,8 @@ from catalog.storefront_cache import product_page_cached
 from config.ratelimit import client_ip, json_429, over_limit, too_many_message
 from config.redact import Secret
 from orders import selectors as order_selectors
-from orders.exceptions import ReservationError, VariantUnavailable
+from orders.exceptions import OneTapNotReady, ReservationError, VariantUnavailable
+from orders.models import Order
 from orders.services import waitlist_join
 from shops.selectors import shop_follower_count, shop_get_active, shop_is_followed
 
@@ -39,6 +41,7 @@ from .exceptions import InvalidMessage, NotAllowed, RateLimited, ShowError
 from .hub import RoomUnavailable
 from .services import (
     show_buy_now,
+    show_buy_one_tap,
     show_forget,
     show_remind,
     show_stream_key_rotate,
@@ -169,6 +172,7 @@ def show_detail(request, show_id: int):
     show = selectors.show_get_public(show_id=show_id)
     rights = selectors.show_rights_for(user=request.user, show=show)
     has_replay = show.status == show.Status.ENDED and bool(show.replay_url)
+    bidding_ready = order_selectors.bidding_ready(user=request.user)
     context = {
         "show": show,
         "pinned": selectors.show_pinned_product(show=show),
@@ -178,7 +182,9 @@ def show_detail(request, show_id: int):
         "is_host": "host" in rights,
         "can_pin": "pin" in rights,
         "can_moderate": "moderate" in rights,
-        "bidding_ready": order_selectors.bidding_ready(user=request.user),
+        "bidding_ready": bidding_ready,
+        "one_tap_card": order_selectors.payment_method_default(user=request.user) if bidding_ready else None,
+        "one_tap_key": uuid.uuid4(),
         "reminded": show.status == show.Status.SCHEDULED
         and selectors.show_reminded(show=show, user=request.user),
         "chapters": [
@@ -210,10 +216,19 @@ def _htmx_or_redirect(request, *, status: int, to: str):
     return redirect(to)
 
 
+def _checkout_key(request) -> uuid.UUID:
+    """The form's key (a double tap sends the same one and buys once), or a new one."""
+    try:
+        return uuid.UUID(request.POST.get("checkout_key", ""))
+    except ValueError:
+        return uuid.uuid4()
+
+
 @login_required
 @require_POST
 def show_buy(request, show_id: int):
-    """Buy now: hold the unit for a few minutes and go straight to checkout."""
+    """Buy now: hold the unit for a few minutes and go straight to checkout; or, with `one_tap`, an
+    order paid by the saved card (no checkout), landing on the order."""
     show = selectors.show_get_public(show_id=show_id)
     over = over_limit(setting="LIVEMARKET_BUY_NOW_RATE", key=f"buy:{request.user.pk}")
     if over:  # before anything is read or held: the press changes nothing
@@ -222,8 +237,14 @@ def show_buy(request, show_id: int):
         response["Retry-After"] = str(over[1])
         return response
     variant_id = _show_variant_or_404(show=show, variant_id=request.POST.get("variant_id"))
+    one_tap = request.POST.get("one_tap") == "1"
     try:
-        show_buy_now(show=show, user=request.user, variant_id=variant_id)
+        if one_tap:
+            bought = show_buy_one_tap(
+                show=show, user=request.user, variant_id=variant_id, checkout_key=_checkout_key(request)
+            )
+        else:
+            bought = show_buy_now(show=show, user=request.user, variant_id=variant_id)
     except ShowError as exc:
         messages.error(request, exc.message)
         return _htmx_or_redirect(
@@ -232,16 +253,24 @@ def show_buy(request, show_id: int):
     except InsufficientStock:
         messages.error(request, "Sold out! Join the waitlist and we'll hold the next free unit for you.")
         return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
-    except (ReservationError, VariantUnavailable) as exc:
+    except (ReservationError, VariantUnavailable, OneTapNotReady) as exc:
         messages.error(request, getattr(exc, "message", str(exc)))
         return _htmx_or_redirect(request, status=409, to=show.get_absolute_url())
+    if isinstance(bought, Order):
+        messages.success(request, f"Ordered! Order {bought.number} is being paid with your saved card.")
+        return _go(request, bought.get_absolute_url())
     minutes = settings.LIVEMARKET_RESERVATION_MINUTES
     messages.success(request, f"It's yours for {minutes} minutes: check out to keep it.")
+    return _go(request, reverse("checkout"))
+
+
+def _go(request, to: str):
+    """Redirect, the htmx way for htmx requests."""
     if request.htmx:
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = reverse("checkout")
+        response["HX-Redirect"] = to
         return response
-    return redirect("checkout")
+    return redirect(to)
 
 
 @login_required

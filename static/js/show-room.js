@@ -28,6 +28,7 @@
     loginUrl: room.dataset.loginUrl,
     buyUrl: room.dataset.buyUrl,
     waitlistUrl: room.dataset.waitlistUrl,
+    oneTapCard: room.dataset.oneTapCard || "",
     next: room.dataset.next,
   };
 
@@ -509,6 +510,15 @@
       var buy = el("button", "btn btn-primary btn-sm", "Buy now");
       buy.type = "submit";
       form.appendChild(buy);
+      if (cfg.oneTapCard) {
+        // One tap: an order paid by the saved card, no checkout. The key makes a double tap buy once.
+        hidden("checkout_key", window.crypto && crypto.randomUUID ? crypto.randomUUID() : "");
+        var oneTap = el("button", "btn btn-secondary btn-sm", "1-tap · •••• " + cfg.oneTapCard);
+        oneTap.type = "submit";
+        oneTap.name = "one_tap";
+        oneTap.value = "1";
+        form.appendChild(oneTap);
+      }
     } else if (variants.length) {
       form.action = cfg.waitlistUrl;
       form.setAttribute("hx-post", cfg.waitlistUrl);
