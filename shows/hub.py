@@ -88,8 +88,17 @@ async def _finish(coro, waiting) -> None:
     `Outlet.write` starts each ASGI send eagerly (what Python 3.12's eager tasks do): a socket that can
     take the frame is written at once with no task; only one that must wait gets a task (this one)."""
     while True:
-        with contextlib.suppress(BaseException):  # the coroutine reads the outcome from the future itself
-            await (waiting if waiting is not None else asyncio.sleep(0))
+        if waiting is None:  # a bare yield: give the loop one turn
+            await asyncio.sleep(0)
+        else:
+            waiting._asyncio_future_blocking = False  # taken over, as a task takes a future it is handed
+            try:
+                await waiting
+            except BaseException:
+                if not waiting.done():
+                    coro.close()
+                    raise
+                # else the coroutine reads the outcome from the future itself, next step
         try:
             waiting = coro.send(None)
         except StopIteration:

@@ -1,20 +1,25 @@
-"""Nothing lost, and a clear answer instead of a hang when Redis goes away.
+"""Nothing lost, a clear answer instead of a hang when Redis goes away, and a viewer that stops reading
+holds up nobody.
 
-The server test runs uvicorn against a private redis-server it starts and kills itself; the shared
-Redis on 6379 is never touched.
+The server tests run uvicorn against a private redis-server they start (and kill) themselves; the
+shared Redis on 6379 is never touched.
 """
 
 import asyncio
+import contextlib
 import json
 import signal
+import socket
 import time
 
 import pytest
+import redis
+import websockets
 from asgiref.sync import sync_to_async
 from django.db import connections
 from django.utils import timezone
 
-from shows.hub import RoomUnavailable
+from shows.hub import CLOSE_TOO_SLOW, RoomUnavailable
 from shows.models import ChatMessage
 from shows.services import chat_post, reaction_check, show_create, show_go_live
 from tests import servers
@@ -87,7 +92,7 @@ def server_on_private_redis(tmp_path, live_show):
             port=http_port, redis_url=f"redis://127.0.0.1:{redis_port}/0", log=log
         )
         servers.wait_healthy(http_port, uvicorn, log=log)
-        yield http_port, redis_server
+        yield http_port, redis_server, f"redis://127.0.0.1:{redis_port}/0"
     finally:
         servers.stop(uvicorn)
         servers.stop(redis_server, sig=signal.SIGKILL)
@@ -96,7 +101,7 @@ def server_on_private_redis(tmp_path, live_show):
 def test_with_redis_stopped_chat_is_refused_promptly_and_pages_still_load(
     server_on_private_redis, live_show, shopper
 ):
-    port, redis_server = server_on_private_redis
+    port, redis_server, _ = server_on_private_redis
     cookie = session_cookie(shopper)
 
     async def scenario():
@@ -152,3 +157,67 @@ def test_chat_post_raises_room_unavailable_quickly_and_saves_nothing_when_redis_
         reaction_check(show=live_show, user=shopper)
     assert time.monotonic() - started < 3
     assert not ChatMessage.objects.filter(show=live_show).exists()
+
+
+def test_a_viewer_that_stops_reading_is_closed_and_holds_up_nobody(server_on_private_redis, live_show):
+    """Its frames queue behind it up to BACKLOG_BYTES; past that the server closes it, and every other
+    viewer got every frame meanwhile. Reconnecting, it gets the room's state again."""
+    port, _, redis_url = server_on_private_redis
+    url, origin = f"ws://127.0.0.1:{port}/ws/shows/{live_show.pk}/", f"http://127.0.0.1:{port}"
+    count, pad = 500, "x" * 32_000  # 16 MB: more than the socket buffers (up to 4 MB) and the backlog
+
+    def publish_all():
+        """Straight onto the room's channel, as a service publishes, one event at a time (events that
+        reach the server together go out as one frame, and one frame is written whole)."""
+        publisher = redis.Redis.from_url(redis_url)
+        try:
+            for n in range(count):
+                time.sleep(0.005)
+                publisher.publish(
+                    f"lm:room:{live_show.pk}", json.dumps({"type": "filler", "n": n, "pad": pad})
+                )
+        finally:
+            publisher.close()
+
+    async def scenario():
+        # A tiny receive buffer, and the client stops taking frames off it after the first one.
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(("127.0.0.1", port))
+        # No compression (the filler would shrink to nothing); events that arrive together come as one
+        # `batch` frame: no size limit for the reader.
+        options = {"origin": origin, "compression": None, "open_timeout": 5}
+        stalled = await websockets.connect(url, sock=raw, max_queue=1, **options)
+        viewer = Reader(await websockets.connect(url, max_size=None, **options))
+        try:
+            await viewer.wait_for(lambda e: e["type"] == "deal")
+            await asyncio.to_thread(publish_all)
+            await viewer.wait_for(lambda e: e.get("n") == count - 1, timeout=60)
+            got_by_stalled = []
+
+            async def read_again():  # what was buffered for it, then the close
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    async for text in stalled:
+                        got_by_stalled.extend(
+                            e["n"] for e in frames(json.loads(text)) if e["type"] == "filler"
+                        )
+
+            await asyncio.wait_for(read_again(), 30)
+            again = Reader(await ws_connect(port, live_show.pk))
+            try:
+                status = await again.wait_for(lambda e: e["type"] == "status")
+            finally:
+                await again.close()
+            got_by_viewer = [e["n"] for e in viewer.events if e["type"] == "filler"]
+            return got_by_viewer, got_by_stalled, stalled.close_code, status
+        finally:
+            await viewer.close()
+            await stalled.close()
+
+    got_by_viewer, got_by_stalled, close_code, status = asyncio.run(scenario())
+    assert got_by_viewer == list(range(count))
+    assert close_code == CLOSE_TOO_SLOW
+    # What reached it before the close is in order and with no gap, and not all of it.
+    assert got_by_stalled == list(range(len(got_by_stalled)))
+    assert len(got_by_stalled) < count
+    assert status == {"type": "status", "status": "live"}
