@@ -616,8 +616,29 @@ def cases() -> list[Case]:
 
 
 # --- The live room: every `action_*` of ShowConsumer -------------------------------------------------
+# tests/shows/test_room_actions.py runs every action (and each moderation op) for every role in a real
+# room and fails when the consumer grows an action without a rule there; its roles map onto ours.
 
-ROOM_RULES: dict[str, dict[str, str]] = {}
+ROOM_ROLES = {
+    "anonymous": "anonymous",
+    "other_shopper": "shopper",
+    "other_staff": "other_shop_staff",
+    "owner": "host",
+    "ops": "ops",
+}
+
+
+def room_rules() -> dict[str, dict[str, str]]:
+    """Action (or "moderate:<op>") -> role -> "accepted:<event>" or "error:<code>"."""
+    from tests.shows.test_room_actions import RULES as ROOM_KIT
+
+    return {
+        action: {
+            role: f"accepted:{rule.event}" if kit_role in rule.allowed else f"error:{rule.refusal}"
+            for role, kit_role in ROOM_ROLES.items()
+        }
+        for action, rule in ROOM_KIT.items()
+    }
 
 
 def room_actions() -> list[str]:
@@ -644,10 +665,9 @@ def reliability_rows() -> list[dict]:
             "endpoint": f"/ws/shows/<show_id>/ {action}",
             "role": role,
             "method": "WS",
-            "expected": ROOM_RULES[action][role],
+            "expected": expected,
         }
-        for action in room_actions()
-        if action in ROOM_RULES
-        for role in ROLES
+        for action, outcomes in room_rules().items()
+        for role, expected in outcomes.items()
     ]
     return rows

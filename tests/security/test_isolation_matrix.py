@@ -27,7 +27,18 @@ from shows.models import ShowReminder
 from tests.api.conftest import _generous_throttles  # noqa: F401  (autouse: the matrix makes many calls)
 from tests.api.test_tenant_isolation import _snapshot
 from tests.conftest import clear_room_state
-from tests.security.isolation import ADMIN_MODELS, ROLES, admin_label, all_rules, cases, endpoints
+from tests.security.isolation import (
+    ADMIN_MODELS,
+    ROLES,
+    ROOM_ROLES,
+    admin_label,
+    all_rules,
+    cases,
+    endpoints,
+    reliability_rows,
+    room_actions,
+    room_rules,
+)
 from tests.security.world import build_world
 from tests.shows.test_consumer_room import login_session_key
 
@@ -83,6 +94,40 @@ def test_the_matrix_covers_all_surfaces_and_roles():
     assert {c.endpoint.surface for c in CASES} == {"storefront", "admin", "api"}
     assert {c.role for c in CASES} == set(ROLES)
     assert len(CASES) > 1500
+
+
+def test_every_room_action_has_an_outcome_for_every_role():
+    from tests.shows.test_room_actions import ROLES as ROOM_KIT_ROLES
+
+    rules = room_rules()
+    assert {action.split(":")[0] for action in rules} == set(room_actions())
+    assert all(set(outcomes) == set(ROLES) for outcomes in rules.values())
+    assert set(ROOM_ROLES.values()) <= set(ROOM_KIT_ROLES)
+
+
+HOST_ONLY = ["pin", "go_live", "end", "deal_start", "deal_end", "giveaway_start", "giveaway_draw"]
+HOST_ONLY += ["moderate:delete", "moderate:mute", "moderate:ban", "lot_start", "lot_after_payment"]
+
+
+@pytest.mark.parametrize("action", HOST_ONLY)
+def test_host_actions_are_the_owner_shops_and_ops_alone(action):
+    outcomes = room_rules()[action]
+    assert outcomes["owner"].startswith("accepted:") and outcomes["ops"] == outcomes["owner"]
+    assert {outcomes[r] for r in ("anonymous", "other_shopper", "other_staff")} == {"error:forbidden"}
+
+
+def test_reliability_rows_cover_the_matrix_without_the_database():
+    rows = reliability_rows()  # no `db` fixture: a query here would raise
+    assert len(rows) == len(CASES) + len(ROLES) * len(room_rules())
+    assert {row["surface"] for row in rows} == {"storefront", "admin", "api", "websocket"}
+    assert all(set(row) == {"surface", "endpoint", "role", "method", "expected"} for row in rows)
+    assert {
+        "surface": "storefront",
+        "endpoint": "/orders/<str:number>/",
+        "role": "other_shopper",
+        "method": "GET",
+        "expected": "404",
+    } in rows
 
 
 _HANDLER = APIClient().handler  # one middleware chain for all cases (WhiteNoise scans static files per chain)

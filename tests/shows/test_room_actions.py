@@ -50,7 +50,7 @@ from tests.shows.roomkit import ADDRESS, TimerStub, clear_rate_limits, frames, j
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROLES = ("anonymous", "shopper", "other_shop_staff", "host", "cohost", "moderator")
+ROLES = ("anonymous", "shopper", "other_shop_staff", "host", "cohost", "moderator", "ops")
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
 DEAL_PRICE = "19.99"
 
@@ -107,6 +107,7 @@ def room(shop, other_shop, variant, merchant, shopper, other_merchant):
         "host": merchant,
         "cohost": cohost,
         "moderator": moderator,
+        "ops": UserFactory(username="ops_o", display_name="Ops", is_superuser=True),
     }
     for user in [*users.values(), target]:
         if user is not None:
@@ -325,8 +326,10 @@ def _check_drawn(event, room, role):
     assert (prize.user_id, prize.show_id, prize.total) == (room.target.pk, room.show.pk, 0)
 
 
-HOSTS = frozenset({"host", "cohost"})
-MODERATORS = frozenset({"host", "cohost", "moderator"})
+# Ops (a superuser) holds every right in every show (shows.permissions.show_rights), but may not bid.
+HOSTS = frozenset({"host", "cohost", "ops"})
+MODERATORS = frozenset({"host", "cohost", "moderator", "ops"})
+HOST_ONLY = frozenset({"host", "ops"})
 
 RULES: dict[str, Rule] = {
     "chat": Rule(
@@ -352,7 +355,7 @@ RULES: dict[str, Rule] = {
     ),
     "go_live": Rule(
         payload=lambda room, role: {"action": "go_live"},
-        allowed=frozenset({"host"}),
+        allowed=HOST_ONLY,
         event="status",
         changes=frozenset({"show"}),
         check=_check_status("live"),
@@ -360,7 +363,7 @@ RULES: dict[str, Rule] = {
     ),
     "end": Rule(
         payload=lambda room, role: {"action": "end"},
-        allowed=frozenset({"host"}),
+        allowed=HOST_ONLY,
         event="status",
         changes=frozenset({"show"}),
         check=_check_status("ended"),
