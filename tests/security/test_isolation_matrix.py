@@ -238,5 +238,9 @@ def test_isolation(case, world, db):
             out.write(f"{case.id}\t{case.expected}\t{actual}\n")
         return
     assert actual == case.expected, (url, response.content[:300])
+    if case.role in ("other_shopper", "other_staff") and response.status_code < 300:
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        for marker in (world["a"]["order"].number, world["a"]["shopper"].email):
+            assert marker.encode() not in body, f"shopper A's {marker} shown to {case.role}"
     if check_unchanged:
         assert _tenant_state(world, case) == before, "a refused write changed shop A's or shopper A's rows"
