@@ -59,7 +59,7 @@ def reliability_rows() -> list[dict]:
             "surface": "Chat (room `chat` action)",
             "limit": f"{_rate('LIVEMARKET_CHAT_RATE')} per user and show",
             "response": "`error` event `rate_limited` “Slow down: at most N messages every S seconds.”; nothing saved",
-            "test": f"{_RL}::test_chat_over_the_limit_raises_the_exact_message_and_saves_nothing",
+            "test": f"{_RL}::test_over_the_limit_in_the_room_chat_and_bids_get_the_exact_error_event_and_change_nothing",
         },
         {
             "surface": "Bids (room `bid` action, POST /shows/<id>/lots/<lot>/bid/)",

@@ -379,6 +379,62 @@ def test_bids_by_post_over_the_limit_get_429_json_and_change_no_lot(
     assert bid(ada, "12.00").json()["leading"] is True
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_over_the_limit_in_the_room_chat_and_bids_get_the_exact_error_event_and_change_nothing(
+    shop, merchant, variant, settings
+):
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    from tests.shows.test_consumer_room import _connect, _receive_until
+
+    settings.LIVEMARKET_CHAT_RATE = (1, 10)
+    settings.LIVEMARKET_BID_RATE = (1, 10)
+
+    def setup():
+        show = show_go_live(show=show_create(shop=shop, title="Room", scheduled_start=timezone.now()))
+        lot = lot_start(show=show, user=merchant, variant_id=variant.pk, starting_price="10.00")
+        return show, lot, make_bidder("ada"), make_bidder("bob")
+
+    show, lot, ada, bob = await sync_to_async(setup)()
+    mine, theirs = await _connect(show, ada), await _connect(show, bob)
+    try:
+        await mine.send_json_to({"action": "chat", "text": "first"})
+        assert (await _receive_until(mine, "chat"))["text"] == "first"
+        await mine.send_json_to({"action": "chat", "text": "second"})
+        chat_refused = await _receive_until(mine, "error")
+        await mine.send_json_to({"action": "bid", "lot_id": lot.pk, "amount": "10.00"})
+        assert (await _receive_until(mine, "bid_placed"))["leading"] is True
+        await mine.send_json_to({"action": "bid", "lot_id": lot.pk, "amount": "40.00"})
+        bid_refused = await _receive_until(mine, "error")
+        await theirs.send_json_to({"action": "chat", "text": "bob is fine"})
+        seen = [(await _receive_until(theirs, "chat"))["text"] for _ in range(2)]  # Ada's "first", then his
+        assert seen[-1] == "bob is fine"
+        await theirs.send_json_to({"action": "bid", "lot_id": lot.pk, "amount": "11.00"})
+        assert (await _receive_until(theirs, "bid_placed"))["leading"] is True
+    finally:
+        await mine.disconnect()
+        await theirs.disconnect()
+    assert chat_refused == {
+        "type": "error",
+        "code": "rate_limited",
+        "message": "Slow down: at most 1 messages every 10 seconds.",
+    }
+    assert bid_refused == {
+        "type": "error",
+        "code": "rate_limited",
+        "message": "Slow down: at most 1 bids every 10 seconds.",
+    }
+
+    def after():
+        texts = list(ChatMessage.objects.filter(show=show).order_by("pk").values_list("text", flat=True))
+        amounts = list(Bid.objects.filter(lot=lot, user=ada).values_list("amount", flat=True))
+        return texts, [str(a) for a in amounts]
+
+    assert await sync_to_async(after)() == (["first", "bob is fine"], ["10.00"])
+    await sync_to_async(connections.close_all)()
+
+
 # --- The table in docs/reliability.md ---------------------------------------------------------------
 
 
