@@ -267,30 +267,35 @@ class FeedLevelsResult:
 # waited for. Under the lock nothing can change them, so `changed` writes exactly the rows whose count
 # differs and covers what is allocated (checked again against the row it writes); the other rows are
 # unchanged or conflicts, left as they are. A SKU listed twice in the chunk must be applied in file
-# order, which one UPDATE cannot do: `repeated` finds it and then nothing is written.
+# order, which one UPDATE cannot do: `counts` finds it (more rows than variants) and then nothing is
+# written.
 _FEED_APPLY_SQL = """
 WITH locked AS MATERIALIZED (
     SELECT s.variant_id, s.on_hand, s.allocated, f.quantity, f.line
     FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
     JOIN catalog_stock AS s ON s.variant_id = v.id
-    WHERE f.chunk = %(chunk)s
+    WHERE {in_chunk}
     ORDER BY s.variant_id
     FOR NO KEY UPDATE OF s
 ),
-repeated AS (
-    SELECT 1 FROM locked GROUP BY variant_id HAVING count(*) > 1 LIMIT 1
+counts AS (
+    SELECT
+        count(*) AS stocked,
+        count(*) FILTER (WHERE quantity <> on_hand) AS differing,
+        count(DISTINCT variant_id) AS variants
+    FROM locked
 ),
 changed AS (
     UPDATE catalog_stock AS s SET on_hand = l.quantity
     FROM locked AS l
     WHERE s.variant_id = l.variant_id AND l.quantity <> l.on_hand AND l.quantity >= s.allocated
-        AND NOT EXISTS (SELECT 1 FROM repeated)
+        AND (SELECT stocked = variants FROM counts)
     RETURNING s.variant_id
 )
 SELECT
-    EXISTS (SELECT 1 FROM repeated),
-    (SELECT count(*) FROM locked),
-    (SELECT count(*) FROM locked WHERE quantity <> on_hand),
+    counts.stocked <> counts.variants,
+    counts.stocked,
+    counts.differing,
     (SELECT array_agg(variant_id) FROM changed),
     (
         SELECT json_agg(json_build_array(c.line, v.sku, c.quantity, c.allocated) ORDER BY c.line)
@@ -299,6 +304,7 @@ SELECT
             WHERE quantity <> on_hand AND quantity < allocated ORDER BY line LIMIT %(report)s
         ) AS c JOIN catalog_variant AS v ON v.id = c.variant_id
     )
+FROM counts
 """
 
 # The same judgement, read only (a dry run): a variant without a stock row counts as 0 on hand.
@@ -307,7 +313,7 @@ WITH judged AS (
     SELECT f.line, v.sku, f.quantity, COALESCE(s.on_hand, 0) AS on_hand, COALESCE(s.allocated, 0) AS allocated
     FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
     LEFT JOIN catalog_stock AS s ON s.variant_id = v.id
-    WHERE f.chunk = %(chunk)s
+    WHERE {in_chunk}
 )
 SELECT
     count(*),
@@ -329,7 +335,7 @@ _FEED_CREATE_SQL = """
 WITH missing AS (
     SELECT v.id, f.quantity
     FROM {feed} AS f JOIN catalog_variant AS v ON v.shop_id = %(shop_id)s AND v.sku = f.sku
-    WHERE f.chunk = %(chunk)s AND NOT EXISTS (SELECT 1 FROM catalog_stock AS s WHERE s.variant_id = v.id)
+    WHERE {in_chunk} AND NOT EXISTS (SELECT 1 FROM catalog_stock AS s WHERE s.variant_id = v.id)
 ),
 created AS (
     INSERT INTO catalog_stock (variant_id, on_hand, allocated)
@@ -342,28 +348,29 @@ SELECT (SELECT count(*) FROM missing), (SELECT array_agg(variant_id) FROM create
 
 
 def stock_set_on_hand_from_feed(
-    *, feed_table: str, shop_id: int, chunk: int, rows: int, dry_run: bool = False, report: int = 50
+    *, feed_table: str, shop_id: int, chunk: int | None, rows: int, dry_run: bool = False, report: int = 50
 ) -> FeedLevelsResult:
     """Set on-hand from one chunk (of `rows` rows) of a feed staged in `feed_table` (PostgreSQL only;
     see catalog.sync.staging) in one statement. Run it inside a transaction: the chunk's stock rows
     stay locked until it commits. A chunk naming a SKU twice is not applied (`repeated`; a dry run
-    judges every row against the stored counts, so it does not mind). Same rules as `stock_set_on_hand_many`: a count below what is
+    judges every row against the stored counts, so it does not mind). `chunk` None: the whole table. Same rules as `stock_set_on_hand_many`: a count below what is
     allocated is a conflict and left alone, an equal count is left untouched (a feed applied twice
     writes nothing), `dry_run` only reads."""
     params = {"shop_id": shop_id, "chunk": chunk, "report": report}
+    in_chunk = "TRUE" if chunk is None else "f.chunk = %(chunk)s"
     with connection.cursor() as cursor:
         if dry_run:
-            cursor.execute(_FEED_JUDGE_SQL.format(feed=feed_table), params)
+            cursor.execute(_FEED_JUDGE_SQL.format(feed=feed_table, in_chunk=in_chunk), params)
             known, differing, updated, conflict_rows = cursor.fetchone()
             changed = []
         else:
-            cursor.execute(_FEED_APPLY_SQL.format(feed=feed_table), params)
+            cursor.execute(_FEED_APPLY_SQL.format(feed=feed_table, in_chunk=in_chunk), params)
             repeated, known, differing, changed, conflict_rows = cursor.fetchone()
             if repeated:
                 return FeedLevelsResult(repeated=True)
             changed = changed or []
             if known < rows:
-                cursor.execute(_FEED_CREATE_SQL.format(feed=feed_table), params)
+                cursor.execute(_FEED_CREATE_SQL.format(feed=feed_table, in_chunk=in_chunk), params)
                 missing, created = cursor.fetchone()
                 known += missing
                 changed += created or []

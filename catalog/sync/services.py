@@ -218,8 +218,9 @@ def _stage(source: BinaryIO, fmt: str, tally: _Tally, progress: Progress | None)
     )
 
 
-def _apply_chunk(run: InventorySyncRun, chunk: int, size: int, tally: _Tally) -> bool:
-    """Apply one staged chunk in a transaction of its own; False (nothing applied) if it names a SKU twice."""
+def _apply_chunk(run: InventorySyncRun, chunk: int, size: int, tally: _Tally, *, whole: bool) -> bool:
+    """Apply one staged chunk (`whole`: the only one) in a transaction of its own; False (nothing
+    applied) if it names a SKU twice."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:  # room to hash a big chunk's rows without spilling to disk
@@ -227,7 +228,7 @@ def _apply_chunk(run: InventorySyncRun, chunk: int, size: int, tally: _Tally) ->
         result = stock_set_on_hand_from_feed(
             feed_table=TABLE,
             shop_id=run.shop_id,
-            chunk=chunk,
+            chunk=None if whole else chunk,
             rows=size,
             dry_run=run.dry_run,
             report=MAX_ERRORS,
@@ -265,7 +266,9 @@ def _sync_staged(
         pending, next_chunk = list(enumerate(sizes)), len(sizes)
         while pending:
             chunk, size = pending.pop(0)
-            if not _apply_chunk(run, chunk, size, tally):  # a SKU listed twice: apply it in file order
+            if not _apply_chunk(
+                run, chunk, size, tally, whole=len(sizes) == 1 and chunk == 0
+            ):  # a SKU listed twice: apply it in file order
                 parts = feed_stage_split(chunk=chunk, first=next_chunk)
                 pending[:0] = [(next_chunk + n, rows) for n, rows in enumerate(parts)]
                 next_chunk += len(parts)
