@@ -29,7 +29,7 @@ class BrowseForm(forms.Form):
 
 
 def search(request):
-    query = request.GET.get("q", "")[:200]
+    query = request.GET.get("q", "").replace("\x00", "")[:200]  # PostgreSQL refuses NUL bytes
     results = selectors.product_search(query=query) if query.strip() else []
     return render(request, "catalog/search.html", {"query": query, "results": results})
 

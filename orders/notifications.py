@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from config.mail import subject_line
+
 from .lifecycle import order_event_add, order_lock
 from .models import OrderEvent, WaitlistEntry
 
@@ -42,7 +44,7 @@ def order_email_send(*, order_id: int, kind: str, dedupe_key: str | None = None)
             "kind": kind,
         }
         send_mail(
-            subject=SUBJECTS[kind].format(number=order.number, shop=order.shop.name),
+            subject=subject_line(SUBJECTS[kind].format(number=order.number, shop=order.shop.name)),
             message=render_to_string(f"orders/email/{kind}.txt", context),
             from_email=None,
             recipient_list=[order.email],
@@ -62,7 +64,7 @@ def waitlist_offer_email_send(*, entry_id: int) -> bool:
         return False
     context = {"entry": entry, "product": entry.variant.product, "variant": entry.variant}
     send_mail(
-        subject=f"Your turn: {entry.variant.product.title} is held for you",
+        subject=subject_line(f"Your turn: {entry.variant.product.title} is held for you"),
         message=render_to_string("orders/email/waitlist_offer.txt", context),
         from_email=None,
         recipient_list=[entry.user.email],

@@ -201,6 +201,14 @@ def lot_terms_parse(
     )
 
 
+def lot_title(variant: Variant) -> str:
+    """The product's title and the variant's name, cut to fit the column (a 200-character title
+    plus a name would not)."""
+    title = variant.product.title + (f" ({variant.name})" if variant.name else "")
+    max_length = Lot._meta.get_field("title").max_length
+    return title if len(title) <= max_length else title[: max_length - 1] + "…"
+
+
 def _lot_open(*, show: Show, variant: Variant, terms: LotTerms, user) -> Lot:
     """Create the open lot (its units already allocated), pin its product, start its clock."""
     if Lot.objects.filter(show=show, status=Lot.Status.OPEN).exists():
@@ -211,7 +219,7 @@ def _lot_open(*, show: Show, variant: Variant, terms: LotTerms, user) -> Lot:
                 show=show,
                 variant=variant,
                 quantity=terms.quantity,
-                title=variant.product.title + (f" ({variant.name})" if variant.name else ""),
+                title=lot_title(variant),
                 currency=show.shop.currency,
                 starting_price=terms.starting_price,
                 increment=terms.increment,

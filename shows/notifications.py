@@ -6,6 +6,7 @@ from django.core.mail import get_connection, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
+from config.mail import subject_line
 from shops.models import Follow, User
 
 from .models import Show, ShowNotification, ShowReminder
@@ -40,7 +41,7 @@ def show_live_notify(*, show_id: int, batch_size: int = 200) -> int:
             context = {"show": show, "user": user}
             messages.append(
                 (
-                    f"{show.shop.name} is live now: {show.title}",
+                    subject_line(f"{show.shop.name} is live now: {show.title}"),
                     render_to_string("shows/email/live_now.txt", context),
                     None,
                     [user.email],

@@ -285,6 +285,8 @@ def chat_post(*, show: Show, user, text: str) -> ChatMessage:
     text = (text or "").strip()
     if not text:
         raise InvalidMessage("Say something first.")
+    if "\x00" in text:  # PostgreSQL can't store it: refuse it here, not with a crashed socket
+        raise InvalidMessage("Messages can't contain null characters.")
     if len(text) > CHAT_MAX_LENGTH:
         raise InvalidMessage(f"Messages can be at most {CHAT_MAX_LENGTH} characters.")
     _require_live(show, "Chat opens")
@@ -340,7 +342,7 @@ def viewer_ban(*, show: Show, user, target_id: int, reason: str = "") -> None:
     _require(user=user, show=show, right=MODERATE, message="Only moderators can ban.")
     target = _moderation_target(show=show, user_id=target_id)
     ShopBan.objects.get_or_create(
-        shop_id=show.shop_id, user=target, defaults={"banned_by": user, "reason": reason[:200]}
+        shop_id=show.shop_id, user=target, defaults={"banned_by": user, "reason": reason.replace("\x00", "")[:200]}
     )
     hidden = list(
         ChatMessage.objects.filter(show=show, user=target, is_deleted=False).values_list("pk", flat=True)

@@ -23,6 +23,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from config.mail import subject_line
 from shops.models import ShopMembership
 
 from .exceptions import ShowError, ShowNotLive
@@ -84,7 +85,7 @@ def _alert_late(show: Show, minutes_late: int) -> None:
     )
     if owners:
         send_mail(
-            subject=f"Your show “{show.title}” should have started {minutes_late} minutes ago",
+            subject=subject_line(f"Your show “{show.title}” should have started {minutes_late} minutes ago"),
             message=(
                 f"“{show.title}” was scheduled for {timezone.localtime(show.scheduled_start):%Y-%m-%d %H:%M %Z} "
                 "and is not live yet. Start streaming, go live from the host console, or reschedule it "
