@@ -342,7 +342,9 @@ def viewer_ban(*, show: Show, user, target_id: int, reason: str = "") -> None:
     _require(user=user, show=show, right=MODERATE, message="Only moderators can ban.")
     target = _moderation_target(show=show, user_id=target_id)
     ShopBan.objects.get_or_create(
-        shop_id=show.shop_id, user=target, defaults={"banned_by": user, "reason": reason.replace("\x00", "")[:200]}
+        shop_id=show.shop_id,
+        user=target,
+        defaults={"banned_by": user, "reason": reason.replace("\x00", "")[:200]},
     )
     hidden = list(
         ChatMessage.objects.filter(show=show, user=target, is_deleted=False).values_list("pk", flat=True)
