@@ -186,6 +186,21 @@ def test_buy_now_over_the_limit_gets_429_and_holds_nothing(
     assert client.post(url, {"variant_id": variant.pk}).status_code == 302
 
 
+def test_a_one_tap_buy_over_the_limit_gets_429_and_places_no_order(client, live_show, variant, settings):
+    import uuid
+
+    settings.LIVEMARKET_BUY_NOW_RATE = (1, 60)
+    buyer = make_bidder("tapper")  # a saved card and address: ready for 1-tap
+    client.force_login(buyer)
+    url = f"/shows/{live_show.pk}/buy/"
+    first = client.post(url, {"variant_id": variant.pk, "one_tap": "1", "checkout_key": str(uuid.uuid4())})
+    assert first.status_code == 302 and Order.objects.filter(user=buyer).count() == 1
+    before = _holds(variant)
+    refused = client.post(url, {"variant_id": variant.pk, "one_tap": "1", "checkout_key": str(uuid.uuid4())})
+    assert refused.status_code == 429 and "Too many buy-now presses" in refused.content.decode()
+    assert _holds(variant) == before and Order.objects.filter(user=buyer).count() == 1
+
+
 # --- The media server's stream callbacks -------------------------------------------------------------
 
 
