@@ -126,6 +126,19 @@ def start_redis(port: int) -> subprocess.Popen:
     raise RuntimeError("redis-server did not start")
 
 
+# As the Procfile runs it: uvloop, httptools, and websockets' sans-I/O protocol (uvicorn's `auto` picks
+# the same when they are installed; naming them makes a missing one an error, not a slower fallback).
+# BENCH_UVICORN_WS=websockets (or wsproto, if installed) runs the fan-out on another implementation.
+UVICORN_PROTOCOLS = (
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--ws",
+    os.environ.get("BENCH_UVICORN_WS", "websockets-sansio"),
+)
+
+
 def start_uvicorn(*, port: int, workers: int = 1, log_name: str) -> subprocess.Popen:
     """The production server as the README runs it (uvicorn, config.asgi, production settings)."""
     command = [
@@ -142,6 +155,7 @@ def start_uvicorn(*, port: int, workers: int = 1, log_name: str) -> subprocess.P
         "--log-level",
         "warning",
         "--no-access-log",
+        *UVICORN_PROTOCOLS,
     ]
     process = spawn(command, log_name=log_name)
     wait_http(f"http://127.0.0.1:{port}/healthz", process, log_name=log_name)

@@ -142,7 +142,8 @@ class Cluster:
             self._spawn(
                 f"asgi{n}",
                 [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port",
-                 str(asgi_port), "--proxy-headers", "--log-level", "warning"],
+                 str(asgi_port), "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
+                 "--proxy-headers", "--log-level", "warning"],
             )  # fmt: skip
         for n in (1, 2) if celery else ():
             self._spawn(
