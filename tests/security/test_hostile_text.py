@@ -291,6 +291,21 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
+def test_room_scripts_never_insert_text_as_html():
+    """Websocket events (chat, pins, lots, moderation) reach the page through static/js: user text must
+    go in with textContent, never through an HTML sink."""
+    from django.conf import settings
+
+    sinks = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|createContextualFragment|\beval\("
+    )
+    scripts = sorted((settings.BASE_DIR / "static" / "js").glob("*.js"))
+    assert len(scripts) >= 4
+    for script in scripts:
+        code = re.sub(r"/\*.*?\*/|//[^\n]*", "", script.read_text(), flags=re.S)  # comments may mention them
+        assert not sinks.search(code), f"{script.name}: {sinks.search(code).group(0)}"
+
+
 def test_the_corpus_and_its_coverage_rows():
     names = [name for name, _ in PAYLOADS]
     assert len(PAYLOADS) >= 20 and len(set(names)) == len(names)
