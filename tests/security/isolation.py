@@ -66,10 +66,6 @@ def R(outcomes: str) -> dict[str, str]:
     return by_role(*outcomes.split())
 
 
-def _a(key: str):
-    return lambda w: w["a"][key]
-
-
 def _kw(**makers) -> Callable[[dict], dict]:
     return lambda w: {name: make(w) for name, make in makers.items()}
 
