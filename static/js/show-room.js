@@ -511,6 +511,7 @@
       buy.type = "submit";
       form.appendChild(buy);
       if (cfg.oneTapCard) {
+        form.classList.add("pinned__form--options");
         // One tap: an order paid by the saved card, no checkout. The key makes a double tap buy once.
         hidden("checkout_key", window.crypto && crypto.randomUUID ? crypto.randomUUID() : "");
         var oneTap = el("button", "btn btn-secondary btn-sm", "1-tap · •••• " + cfg.oneTapCard);
