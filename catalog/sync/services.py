@@ -13,7 +13,7 @@ How a run applies a feed (and why):
    row that would put on-hand below what is allocated is left alone and counted as a conflict. A SKU
    listed twice is applied in file order (the last line wins).
    - On PostgreSQL the check pass also streams the valid rows into a temporary table with COPY
-     (catalog.sync.staging), and each chunk of up to CHUNK_ROWS rows is one set-based statement
+     (catalog.sync.staging), and each chunk of up to LIVEMARKET_SYNC_CHUNK_ROWS rows is one set-based statement
      (catalog.stock.stock_set_on_hand_from_feed): a 100,000-row feed takes about a second.
    - Elsewhere (SQLite, the demo) the apply pass reads the file again and applies batches of
      BATCH_SIZE rows through catalog.stock.stock_set_on_hand_many.
@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import BinaryIO
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 # Rows per transaction (one statement) on PostgreSQL; 100,000 rows stay locked for about half a second.
-CHUNK_ROWS = 100_000
 MAX_ERRORS = 50
 # A run still "running" after this long outlived its job's 30-minute time limit: its worker died.
 STALE_RUN = timedelta(minutes=35)
@@ -214,7 +214,10 @@ def _stage(source: BinaryIO, fmt: str, tally: _Tally, progress: Progress | None)
             progress("check", rows, None)
 
     return feed_stage_load(
-        feed_records(source, format=fmt), chunk_rows=CHUNK_ROWS, on_invalid=invalid, on_rows=counted
+        feed_records(source, format=fmt),
+        chunk_rows=settings.LIVEMARKET_SYNC_CHUNK_ROWS,
+        on_invalid=invalid,
+        on_rows=counted,
     )
 
 
@@ -275,6 +278,8 @@ def _sync_staged(
                 continue
             if progress:
                 progress("apply", size, tally.rows_total)
+            if pending:
+                fault_point("inventory_sync_batch")  # tests/faults: killed with chunks applied, more to go
     return None
 
 

@@ -339,6 +339,8 @@ LIVEMARKET_INGEST_URL = env("LIVEMARKET_INGEST_URL", default="rtmp://127.0.0.1:1
 LIVEMARKET_STOCK_FEED_MAX_BYTES = env.int("LIVEMARKET_STOCK_FEED_MAX_BYTES", default=50 * 1024 * 1024)
 LIVEMARKET_STOCK_FEED_TIMEOUT = env.float("LIVEMARKET_STOCK_FEED_TIMEOUT", default=30.0)
 # Refuse feed URLs on private, loopback or link-local addresses (SSRF); allow them only on one machine.
+# Rows per set-based statement (and transaction) when a feed is applied on PostgreSQL.
+LIVEMARKET_SYNC_CHUNK_ROWS = env.int("LIVEMARKET_SYNC_CHUNK_ROWS", default=100_000)
 LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS = env.bool(
     "LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS", default=False
 )

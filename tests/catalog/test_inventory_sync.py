@@ -107,8 +107,8 @@ def test_a_sku_listed_twice_is_applied_in_file_order_line_by_line(shop, catalog)
     assert (run.rows_total, run.updated, run.unchanged) == (4, 2, 2)
 
 
-def test_a_sku_repeated_across_and_within_chunks_ends_at_its_last_line(shop, catalog, monkeypatch):
-    monkeypatch.setattr(sync_services, "CHUNK_ROWS", 3)
+def test_a_sku_repeated_across_and_within_chunks_ends_at_its_last_line(shop, catalog, settings):
+    settings.LIVEMARKET_SYNC_CHUNK_ROWS = 3
     run = sync(shop, "sku,quantity\nA-1,1\nB-2,1\nA-1,2\nA-1,3\nC-3,4\nB-2,2\nA-1,4\n")
     assert on_hand(catalog) == {"A-1": 4, "B-2": 2, "C-3": 4}
     assert (run.rows_total, run.updated, run.unchanged) == (7, 7, 0)
@@ -197,9 +197,9 @@ def test_broken_csv_quoting_fails_and_applies_nothing(shop, catalog):
     assert_failed_and_nothing_applied(run, catalog, "the CSV is malformed")
 
 
-def test_a_failure_inside_a_chunk_rolls_that_whole_chunk_back(shop, catalog, monkeypatch):
+def test_a_failure_inside_a_chunk_rolls_that_whole_chunk_back(shop, catalog, monkeypatch, settings):
     """Chunk 1 commits; chunk 2 writes, then fails: none of chunk 2 remains."""
-    monkeypatch.setattr(sync_services, "CHUNK_ROWS", 2)
+    settings.LIVEMARKET_SYNC_CHUNK_ROWS = 2
     real_apply, calls = sync_services.stock_set_on_hand_from_feed, []
 
     def apply_then_fail(**kwargs):

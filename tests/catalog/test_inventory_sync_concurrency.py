@@ -17,7 +17,6 @@ from django.db import connection, transaction
 from catalog.exceptions import InsufficientStock
 from catalog.models import InventorySyncRun, Stock
 from catalog.stock import stock_allocate
-from catalog.sync import services as sync_services
 from catalog.sync.services import inventory_sync_now
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.concurrency import race
@@ -119,10 +118,8 @@ def test_an_allocation_rolled_back_while_the_sync_waits_does_not_stop_the_new_co
     assert Stock.objects.values_list("on_hand", "allocated").get(variant=variant) == (3, 0)
 
 
-def test_buyers_allocating_one_or_several_variants_during_a_sync_never_oversell_or_deadlock(
-    shop, monkeypatch
-):
-    monkeypatch.setattr(sync_services, "CHUNK_ROWS", 25)  # several chunks, several transactions
+def test_buyers_allocating_one_or_several_variants_during_a_sync_never_oversell_or_deadlock(shop, settings):
+    settings.LIVEMARKET_SYNC_CHUNK_ROWS = 25  # several chunks, several transactions
     product = ProductFactory(shop=shop)
     variants = [VariantFactory(product=product, sku=f"R-{n:03d}", on_hand=5) for n in range(80)]
     ids = [v.pk for v in variants]

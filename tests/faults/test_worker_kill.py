@@ -82,6 +82,7 @@ class Workers:
                 "LIVEMARKET_FAULT_MARKER_DIR": str(self.markers),
                 "LIVEMARKET_FAULT_PAUSE_SECONDS": "90",
                 "LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS": "true",
+                "LIVEMARKET_SYNC_CHUNK_ROWS": "1000",  # several chunks, so a kill lands between two
             },
         )
         self.processes.append(process)
