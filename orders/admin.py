@@ -28,11 +28,12 @@ from .models import (
     PaymentWebhookEvent,
     Refund,
     Reservation,
+    Review,
     Shipment,
     ShippingMethod,
     WaitlistEntry,
 )
-from .services import order_cancel, order_mark_delivered, order_refund, order_ship
+from .services import order_cancel, order_mark_delivered, order_refund, order_ship, review_set_hidden
 
 S = Order.Status
 FROM_CHANGE_PAGE = "_from_change"
@@ -524,6 +525,36 @@ class RefundAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
     @admin.display(description="Currency")
     def currency(self, refund):
         return refund.order.currency
+
+
+# --- Shop reviews -----------------------------------------------------------------------------------
+
+
+@admin.register(Review)
+class ReviewAdmin(ShopScopedModelAdmin):
+    """Buyers' reviews of the shop. Shop staff (and ops) may hide one from the shop page; the rating
+    and text are the buyer's and never edited here."""
+
+    list_display = ("order", "shop", "user", "rating", "short_text", "hidden", "created_at")
+    list_filter = ("hidden", "rating")
+    search_fields = ("order__number", "text", "user__username")
+    list_select_related = ("order", "shop", "user")
+    fields = ("order", "shop", "user", "rating", "text", "created_at", "updated_at", "hidden")
+    readonly_fields = ("order", "shop", "user", "rating", "text", "created_at", "updated_at")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Text")
+    def short_text(self, review):
+        return review.text[:80] + ("…" if len(review.text) > 80 else "")
+
+    def has_add_permission(self, request):
+        return False  # only the buyer writes a review, from their order page
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # hide it instead
+
+    def save_model(self, request, obj, form, change):
+        review_set_hidden(review=obj, hidden=form.cleaned_data["hidden"])
 
 
 # --- Holds and waitlists ---------------------------------------------------------------------------

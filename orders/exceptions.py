@@ -13,6 +13,8 @@ __all__ = [
     "PaymentDeclined",
     "RefundError",
     "ReservationError",
+    "ReviewError",
+    "ReviewNotAllowed",
     "VariantUnavailable",
 ]
 
@@ -59,3 +61,11 @@ class InvalidWebhook(Exception):
 
 class OneTapNotReady(OrderError):
     """One-tap buying needs a saved card and a shipping address."""
+
+
+class ReviewError(OrderError):
+    """A review that can't be saved as given (rating out of range, text too long, NUL bytes)."""
+
+
+class ReviewNotAllowed(OrderError):
+    """The order can't be reviewed (yet): it has not shipped, or was cancelled."""

@@ -105,3 +105,26 @@ class CheckoutForm(CardAndAddressForm):
     @staticmethod
     def new_key() -> uuid.UUID:
         return uuid.uuid4()
+
+
+class ReviewForm(forms.Form):
+    """A shop review's shape; orders.reviews.review_save decides whether the order may be reviewed."""
+
+    RATINGS = [(n, f"{n} star{'s' if n != 1 else ''}") for n in range(5, 0, -1)]
+
+    rating = forms.TypedChoiceField(
+        choices=RATINGS,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose a rating from 1 to 5 stars.",
+            "invalid_choice": "Choose a rating from 1 to 5 stars.",
+        },
+    )
+    text = forms.CharField(
+        label="Your review",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        help_text="Optional. Shown on the shop page with your display name.",
+    )

@@ -400,3 +400,29 @@ class WaitlistEntry(models.Model):
 
     def __str__(self):
         return f"{self.user_id} waits for {self.variant_id} ({self.status})"
+
+
+class Review(models.Model):
+    """A buyer's review of the shop, one per order, once it has shipped. Shop staff (or ops) may hide
+    it from the shop page in the admin; the rating and text stay the buyer's."""
+
+    MAX_TEXT = 2000
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="review")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField()
+    text = models.TextField(max_length=MAX_TEXT, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden reviews are not shown on the shop page.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "hidden", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5")
+        ]
+
+    def __str__(self):
+        return f"{self.rating}★ for {self.shop_id} (order {self.order_id})"

@@ -2,16 +2,16 @@
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
 from catalog.models import ProductImage
 
-from .models import Address, Cart, CartLine, Order, OrderLine, PaymentMethod, Reservation
+from .models import Address, Cart, CartLine, Order, OrderLine, PaymentMethod, Reservation, Review
 from .pricing import line_price_groups
 
 
@@ -98,7 +98,7 @@ def order_get_for_user(*, user, number: str) -> Order:
     """The shopper's own order, or 404 (another shopper's order does not exist for them)."""
     order = (
         Order.objects.filter(user=user, number=number)
-        .select_related("shop", "shipment")
+        .select_related("shop", "shipment", "review")
         .prefetch_related("lines", "payments", "events", "refunds")
         .first()
     )
@@ -201,3 +201,26 @@ def units_held_by_holds(*, variant_ids: list[int] | None = None) -> dict[int, in
     if variant_ids is not None:
         holds = holds.filter(variant_id__in=variant_ids)
     return dict(holds.values("variant_id").annotate(units=Sum("quantity")).values_list("variant_id", "units"))
+
+
+# --- Shop reviews --------------------------------------------------------------------------------
+
+
+def reviews_for_shop(*, shop, limit: int = 20) -> list[Review]:
+    """The shop's visible reviews, newest first, with their reviewers (one query)."""
+    return list(
+        Review.objects.filter(shop=shop, hidden=False)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def shop_rating(*, shop) -> tuple[Decimal | None, int]:
+    """(average rating of the visible reviews rounded to 0.1, or None when there are none; count)."""
+    totals = Review.objects.filter(shop=shop, hidden=False).aggregate(
+        average=Avg("rating"), count=Count("pk")
+    )
+    if not totals["count"]:
+        return None, 0
+    average = Decimal(str(totals["average"])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return average, totals["count"]

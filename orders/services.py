@@ -189,6 +189,7 @@ from .reservations import (  # noqa: E402
     waitlist_join,
     waitlist_leave,
 )
+from .reviews import review_save, review_set_hidden  # noqa: E402
 
 __all__ = [
     "address_save",
@@ -215,6 +216,8 @@ __all__ = [
     "reservation_create",
     "reservation_release",
     "reservations_release_expired",
+    "review_save",
+    "review_set_hidden",
     "shipping_method_create",
     "shipping_methods_for",
     "waitlist_join",

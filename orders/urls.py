@@ -15,4 +15,5 @@ urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/<str:number>/", views.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", views.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/review/", views.order_review, name="order_review"),
 ]

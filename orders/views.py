@@ -17,9 +17,12 @@ from .exceptions import (
     IllegalTransition,
     OrderError,
     PaymentDeclined,
+    ReviewError,
+    ReviewNotAllowed,
     VariantUnavailable,
 )
-from .forms import AddToCartForm, BiddingSetupForm, CartLineForm, CheckoutForm
+from .forms import AddToCartForm, BiddingSetupForm, CartLineForm, CheckoutForm, ReviewForm
+from .reviews import order_can_be_reviewed
 from .services import (
     address_save,
     cart_add,
@@ -29,6 +32,7 @@ from .services import (
     order_cancel,
     payment_method_delete,
     payment_method_save,
+    review_save,
     shipping_methods_for,
 )
 
@@ -186,10 +190,49 @@ def order_list(request):
     )
 
 
+def _order_page(request, order, *, review_form: ReviewForm | None = None, status: int = 200):
+    review = getattr(order, "review", None)
+    can_review = order_can_be_reviewed(order)
+    if review_form is None and can_review:
+        initial = {"rating": review.rating, "text": review.text} if review else {}
+        review_form = ReviewForm(initial=initial)
+    context = {"order": order, "review": review, "can_review": can_review, "review_form": review_form}
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
 @login_required
 def order_detail(request, number: str):
     order = selectors.order_get_for_user(user=request.user, number=number)
-    return render(request, "orders/order_detail.html", {"order": order})
+    return _order_page(request, order)
+
+
+@login_required
+@require_POST
+def order_review(request, number: str):
+    """The buyer rates the shop for a shipped order (again, to edit the review)."""
+    order = selectors.order_get_for_user(user=request.user, number=number)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _order_page(request, order, review_form=form, status=400)
+    try:
+        review = review_save(
+            user=request.user,
+            order_number=order.number,
+            rating=form.cleaned_data["rating"],
+            text=form.cleaned_data["text"],
+        )
+    except ReviewNotAllowed as exc:
+        messages.error(request, exc.message)
+        return _order_page(request, order, status=409)
+    except ReviewError as exc:
+        messages.error(request, exc.message)
+        return _order_page(request, order, review_form=form, status=400)
+    edited = getattr(order, "review", None) is not None
+    messages.success(request, "Your review was updated." if edited else "Thanks for reviewing the shop!")
+    return redirect(review.order)
 
 
 @login_required

@@ -26,6 +26,7 @@ MERCHANT_PERMISSIONS: list[tuple[str, str, tuple[str, ...]]] = [
     ("orders", "shippingmethod", ("add", "change", "delete", "view")),
     ("orders", "reservation", ("view",)),
     ("orders", "waitlistentry", ("view",)),
+    ("orders", "review", ("view", "change")),  # change: hide or show; rating and text stay read-only
     ("shows", "show", ("add", "change", "delete", "view")),
     ("shows", "chatmessage", ("view", "change", "delete")),
     ("shows", "lineupitem", ("add", "change", "delete", "view")),

@@ -69,6 +69,8 @@ def shop_detail(request, shop_slug: str):
         "live_shows": [s for s in selectors.shows_live() if s.shop_id == shop.pk],
         "is_following": shop_is_followed(user=request.user, shop=shop),
         "follower_count": shop_follower_count(shop=shop),
+        "rating": order_selectors.shop_rating(shop=shop),  # +1 query
+        "reviews": order_selectors.reviews_for_shop(shop=shop, limit=10),  # +1 query
     }
     return render(request, "shops/shop_detail.html", context)
 

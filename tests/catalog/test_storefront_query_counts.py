@@ -59,7 +59,7 @@ def _build(*, shop, merchant, shopper, count: int) -> dict:
 
 PAGES = {
     "home": (lambda d: "/", 7),
-    "shop": (lambda d: "/shops/vinyl-vault/", 10),
+    "shop": (lambda d: "/shops/vinyl-vault/", 12),  # +2: the rating aggregate and the latest reviews
     "product": (lambda d: d["product"].get_absolute_url(), 8),
     "search": (lambda d: "/search/?q=blue+record", 8),
     "listing": (lambda d: "/products/?sort=price_asc&in_stock=on", 9),

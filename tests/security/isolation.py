@@ -139,6 +139,13 @@ RULES: dict[str, Rule] = {
         _kw(number=lambda w: w["a"]["order"].number),
         _body(),
     ),
+    # The buyer's review of the shop: shopper A's order has not shipped yet, so the owner gets 409.
+    "order_review": Rule(
+        "shopper",
+        {"get": R(f"{L} 405 405 405 405"), "post": R(f"{L} 404 404 409 404")},
+        _kw(number=lambda w: w["a"]["order"].number),
+        _body(rating=5, text="Great shop"),
+    ),
     # Shop A's show, lot and shop page actions.
     "show_buy": Rule(
         "shop", {"get": R(f"{L} 405 405 405 405"), "post": R(f"{L} 409 409 409 409")}, SHOW_KW, VARIANT_BODY
@@ -416,6 +423,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "orders.refund": AdminModel("v", "v"),
     "orders.reservation": AdminModel("v", "v"),
     "orders.waitlistentry": AdminModel("v", "v"),
+    # Reviews are the buyer's: staff and ops only toggle `hidden` (an empty form saves hidden=False).
+    "orders.review": AdminModel("vc", "vc", change_post="302->admin:{model}_changelist"),
     "shows.show": AdminModel("vacd", delete_post="403"),  # its read-only records stay
     "shows.chatmessage": AdminModel("vcd", "vcd", change_post="302->admin:{model}_changelist"),
     "shows.blockedword": AdminModel("vacd"),

@@ -25,9 +25,12 @@ from orders.services import (
     cart_add,
     cart_get_or_create,
     checkout_complete,
+    order_mark_delivered,
     order_refund,
+    order_ship,
     payment_method_save,
     reservation_create,
+    review_save,
     waitlist_join,
 )
 from shops.admin_scoping import ShopScopedAdminMixin
@@ -121,6 +124,20 @@ def _populate(shop, owner, buyer):
     )
     order_refund(order=order, actor=owner, amount=Decimal("1.00"), reason="Scuffed sleeve")
     shop_follow(user=buyer, shop=shop)
+    # A second order, shipped and delivered, that the buyer reviewed (the shop's Review row).
+    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
+    (reviewed,) = checkout_complete(
+        user=buyer,
+        cart=cart,
+        checkout_key=uuid.uuid4(),
+        email=buyer.email,
+        address=ADDRESS,
+        card_number="4242424242424242",
+        shipping={shop.pk: method.pk},
+    )
+    order_ship(order=reviewed, actor=owner, carrier="Post", tracking_number=f"TRK-{shop.pk}")
+    order_mark_delivered(order=reviewed, actor=owner)
+    review_save(user=buyer, order_number=reviewed.number, rating=4, text=f"Good packing, {shop.name}")
 
     # The room: a co-host, moderation, a pin, a flash deal and a giveaway, then the end (and summary).
     BlockedWord.objects.create(shop=shop, word="spam")
