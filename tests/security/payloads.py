@@ -95,6 +95,7 @@ FIELDS: list[tuple[str, list[str]]] = [
     ),
     ("orders.Shipment.carrier / tracking_number", ["order page", *ADMIN, "e-mail"]),
     ("orders.Refund.reason", ["order page", *ADMIN, "e-mail"]),
+    ("orders.Review.text (via review_save)", ["shop page", "order page", *ADMIN]),
     ("shops.ApiKey.name", ADMIN),
     ("search query (?q=), storefront and admin", ["search", "admin changelist"]),
     (

@@ -8,7 +8,8 @@ API's JSON. Every HTML page must have no event-handler attribute, no javascript:
 no inline script and no frame, and must show the payload only escaped; the JSON must carry it
 verbatim. SQL fragments are stored verbatim and the tables stay intact.
 
-Reviews: Livemarket has no product reviews (no model, form or page), so there is no review text to test.
+Reviews: a shop review's text is written through `review_save` once the order has shipped, and is
+checked on the shop page, the order page and the admin.
 """
 
 import io
@@ -32,7 +33,7 @@ from PIL import Image
 from catalog.models import Product
 from catalog.services import category_get_or_create, product_create, product_image_add, variant_create
 from orders.models import Order
-from orders.services import order_refund, order_ship, shipping_method_create
+from orders.services import order_refund, order_ship, review_save, shipping_method_create
 from shops.apikeys import api_key_create
 from shops.models import Shop, User
 from shops.services import shop_create, shop_follow, user_create
@@ -248,6 +249,7 @@ KEY_ADMIN_MODELS = {
     "orders.shipment",
     "orders.refund",
     "orders.shippingmethod",
+    "orders.review",
     "shows.show",
     "shows.chatmessage",
     "shows.shopban",
@@ -333,6 +335,7 @@ def test_hostile_text_is_inert_everywhere_it_is_shown(name, text, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         order_ship(order=order, actor=world.merchant, carrier=text[:60], tracking_number=f"TRK {text[:70]}")
         order_refund(order=order, actor=world.merchant, amount=Decimal("1.00"), reason=text[:200])
+    review = review_save(user=world.shopper, order_number=order.number, rating=2, text=text[:2000])
 
     storefront = {
         "home": "/",
@@ -371,14 +374,28 @@ def test_hostile_text_is_inert_everywhere_it_is_shown(name, text, django_capture
     # The payload is really there, escaped, in the pages that show each field in full.
     shown = {
         "home": [world.show.title, world.product.title],
-        "shop page": [world.shop.name, world.shop.description, world.product.title, world.upcoming.title],
+        "shop page": [
+            world.shop.name,
+            world.shop.description,
+            world.product.title,
+            world.upcoming.title,
+            review.text,
+            world.shopper.public_name,
+        ],
         "product page": [world.product.title, world.product.description, world.variant.name],
         "products list": [world.product.title],
         "show page": [world.show.title, world.show.description, world.chat.text, world.shopper.public_name],
         "host console": [world.show.title, world.chat.text, world.shopper.public_name],
         "cart": [world.product.title, world.variant.name],
         "checkout": [world.product.title, world.shipping.name],
-        "order page": [order.full_name, order.line1, order.city, world.product.title, world.shipping.name],
+        "order page": [
+            order.full_name,
+            order.line1,
+            order.city,
+            world.product.title,
+            world.shipping.name,
+            review.text,
+        ],
         "bidding setup": [order.full_name, order.line1],
         "search": [text[:200].strip()],
     }
@@ -394,6 +411,7 @@ def test_hostile_text_is_inert_everywhere_it_is_shown(name, text, django_capture
         "shows_show": world.show.title,
         "shows_chatmessage": world.chat.text[:100],
         "shops_apikey": world.api_key.name,
+        "orders_review": review.text[:80],
         "shows_shopban": world.lot.show.shop.name,
     }
     for route, value in changelists.items():
