@@ -75,3 +75,18 @@ def clear_room_state() -> None:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+@pytest.fixture
+def pinned_live_show(shop, variant, merchant):
+    """A live show of `shop` with `variant`'s product in its lineup and pinned."""
+    from django.utils import timezone
+
+    from shows.services import show_create, show_go_live, show_pin_product
+
+    show = show_go_live(
+        show=show_create(
+            shop=shop, title="Crates", scheduled_start=timezone.now(), products=[variant.product]
+        )
+    )
+    return show_pin_product(show=show, user=merchant, product_id=variant.product_id)

@@ -82,11 +82,9 @@ def test_upload_gets_thumbnail_card_and_full_renditions(django_capture_on_commit
     assert product_image_renditions_make(image_id=image.pk) is False  # already current: nothing redone
 
 
-@pytest.mark.django_db
-def test_admin_upload_of_a_non_image_shows_a_form_error(client, merchant, shop):
-    product = ProductFactory(shop=shop, title="Poster")
-    client.force_login(merchant)
-    data = {
+def _product_form(shop, product) -> dict:
+    """The admin's product change form with no variants and one image row (the caller adds the file)."""
+    return {
         "shop": shop.pk,
         "title": "Poster",
         "slug": product.slug,
@@ -95,6 +93,15 @@ def test_admin_upload_of_a_non_image_shows_a_form_error(client, merchant, shop):
         "variants-INITIAL_FORMS": "0",
         "images-TOTAL_FORMS": "1",
         "images-INITIAL_FORMS": "0",
+    }
+
+
+@pytest.mark.django_db
+def test_admin_upload_of_a_non_image_shows_a_form_error(client, merchant, shop):
+    product = ProductFactory(shop=shop, title="Poster")
+    client.force_login(merchant)
+    data = {
+        **_product_form(shop, product),
         "images-0-image": _upload(b"GIF89a not really", name="fake.gif", content_type="image/gif"),
         "images-0-alt_text": "fake",
         "images-0-position": "0",
@@ -152,14 +159,7 @@ def test_admin_product_image_upload_refuses_each_hostile_file(client, merchant, 
     upload, message = _hostile(case)
     client.force_login(merchant)
     data = {
-        "shop": shop.pk,
-        "title": "Poster",
-        "slug": product.slug,
-        "status": "active",
-        "variants-TOTAL_FORMS": "0",
-        "variants-INITIAL_FORMS": "0",
-        "images-TOTAL_FORMS": "1",
-        "images-INITIAL_FORMS": "0",
+        **_product_form(shop, product),
         "images-0-image": upload,
         "images-0-alt_text": "hostile",
         "images-0-position": "0",

@@ -24,7 +24,7 @@ from shops.models import ApiKey, User, WebhookEndpoint
 from shows.auctions import lot_start
 from shows.exceptions import RateLimited
 from shows.models import Bid, ChatMessage, Lot, Show
-from shows.services import chat_post, show_create, show_go_live, show_pin_product
+from shows.services import chat_post, show_create, show_go_live
 from tests.orders.test_payment_webhooks import _post as post_webhook
 from tests.orders.test_payment_webhooks import pending_order  # noqa: F401 - a fixture
 from tests.shows.test_auctions import make_bidder
@@ -143,13 +143,8 @@ def test_password_reset_requests_over_the_per_address_limit_get_429_and_send_not
 
 
 @pytest.fixture
-def live_show(shop, variant, merchant):
-    show = show_go_live(
-        show=show_create(
-            shop=shop, title="Crates", scheduled_start=timezone.now(), products=[variant.product]
-        )
-    )
-    return show_pin_product(show=show, user=merchant, product_id=variant.product_id)
+def live_show(pinned_live_show):
+    return pinned_live_show
 
 
 def _holds(variant):

@@ -3,24 +3,17 @@
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
-from django.utils import timezone
 
 from catalog.models import Stock
 from catalog.stock import stock_set_on_hand
 from orders.models import CartLine, Reservation, WaitlistEntry
-from shows.services import show_create, show_go_live, show_pin_product
 from tests.catalog.factories import VariantFactory
 from tests.shows.test_consumer_room import _connect, _receive_until
 
 
 @pytest.fixture
-def live_show(shop, variant, merchant):
-    show = show_go_live(
-        show=show_create(
-            shop=shop, title="Crates", scheduled_start=timezone.now(), products=[variant.product]
-        )
-    )
-    return show_pin_product(show=show, user=merchant, product_id=variant.product_id)
+def live_show(pinned_live_show):
+    return pinned_live_show
 
 
 @pytest.mark.django_db

@@ -5,25 +5,19 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from catalog.exceptions import InsufficientStock
 from catalog.models import Stock
 from orders.exceptions import OneTapNotReady
 from orders.models import CartLine, Order, Payment, Reservation
-from shows.services import deal_start, show_buy_one_tap, show_create, show_go_live, show_pin_product
+from shows.services import deal_start, show_buy_one_tap
 from tests.concurrency import race
 from tests.shows.test_auctions import SAVES_THEN_DECLINES, make_bidder
 
 
 @pytest.fixture
-def live_show(shop, variant, merchant):
-    show = show_go_live(
-        show=show_create(
-            shop=shop, title="Crates", scheduled_start=timezone.now(), products=[variant.product]
-        )
-    )
-    return show_pin_product(show=show, user=merchant, product_id=variant.product_id)
+def live_show(pinned_live_show):
+    return pinned_live_show
 
 
 def _tap(show, user, variant, key=None):
