@@ -145,21 +145,61 @@ def variant_ids_by_sku(*, shop_id: int, skus: list[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+_PAGE_VARIANTS_SQL = """
+    SELECT v.id, v.product_id, v.sku, v.name, v.price, v.compare_at_price, v.position,
+           s.on_hand, s.allocated, sh.id, sh.slug, sh.name, sh.logo, sh.currency, sh.status
+    FROM catalog_variant v
+    JOIN catalog_product p ON p.id = v.product_id
+    JOIN shops_shop sh ON sh.id = v.shop_id
+    LEFT JOIN catalog_stock s ON s.variant_id = v.id
+    WHERE v.product_id = %s AND p.slug = %s AND p.status = %s AND sh.slug = %s AND sh.status = %s
+    ORDER BY v.position, v.id
+"""
+
+
+def _money(value) -> Decimal | None:
+    """A price column as Decimal: PostgreSQL's driver gives one; SQLite (the demo) gives a number."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 def variants_with_stock(*, product_id: int, product_slug: str, shop_slug: str) -> list[Variant]:
     """A product's variants with their stock and shop, read fresh on every product page view, in one
     query that also checks the product and the shop: empty when the shop is suspended, the product is
-    no longer on sale, either slug has moved on, or the product has no variants."""
-    return list(
-        Variant.objects.filter(
-            product_id=product_id,
-            product__slug=product_slug,
-            product__status=Product.Status.ACTIVE,
-            shop__slug=shop_slug,
-            shop__status=Shop.Status.ACTIVE,
+    no longer on sale, either slug has moved on, or the product has no variants.
+
+    Hand-written SQL: this is the storefront's hottest read, and building it through the ORM cost four
+    times the query itself (bench/analysis.md, "Storefront"). The rows become real model instances
+    (`Model.from_db`) with just the fields the product page reads."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PAGE_VARIANTS_SQL,
+            [product_id, product_slug, Product.Status.ACTIVE, shop_slug, Shop.Status.ACTIVE],
         )
-        .select_related("stock", "shop")
-        .order_by("position", "id")
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    shop_id, slug, name, logo, currency, status = rows[0][9:]
+    shop = Shop.from_db(
+        connection.alias,
+        ["id", "slug", "name", "logo", "currency", "status"],
+        [shop_id, slug, name, logo, currency, status],
     )
+    variants = []
+    for pk, product_pk, sku, variant_name, price, compare_at, position, on_hand, allocated, *_ in rows:
+        variant = Variant.from_db(
+            connection.alias,
+            ["id", "product_id", "shop_id", "sku", "name", "price", "compare_at_price", "position"],
+            [pk, product_pk, shop_id, sku, variant_name, _money(price), _money(compare_at), position],
+        )
+        stock = Stock.from_db(
+            connection.alias, ["variant_id", "on_hand", "allocated"], [pk, on_hand or 0, allocated or 0]
+        )
+        variant._state.fields_cache["stock"] = stock
+        variant._state.fields_cache["shop"] = shop
+        variants.append(variant)
+    return variants
 
 
 def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:
