@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from shops.models import Shop
+from shops.selectors import shop_get_active
 
 from .models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
 
@@ -200,6 +201,28 @@ def variants_with_stock(*, product_id: int, product_slug: str, shop_slug: str) -
         variant._state.fields_cache["shop"] = shop
         variants.append(variant)
     return variants
+
+
+# (shop id, product id) by (shop slug, product slug), remembered per process, so the product page
+# needs no query to find them. A stale entry is harmless: the variants query checks both slugs and
+# both statuses, and an empty answer sends the caller back to the full checks.
+_page_ids: dict[tuple[str, str], tuple[int, int]] = {}
+
+
+def product_page_live(*, shop_slug: str, product_slug: str) -> tuple[Shop, list[Variant]]:
+    """What the product page reads fresh on every view: (shop, variants with stock). One query when the
+    ids are remembered; the full checks (404 for a suspended shop or a product not on sale) otherwise."""
+    ids = _page_ids.get((shop_slug, product_slug))
+    if ids is not None:
+        variants = variants_with_stock(product_id=ids[1], product_slug=product_slug, shop_slug=shop_slug)
+        if variants:
+            return variants[0].shop, variants
+    shop = shop_get_active(slug=shop_slug)
+    product = product_get_storefront(shop=shop, slug=product_slug)
+    if len(_page_ids) > 50_000:
+        _page_ids.clear()
+    _page_ids[shop_slug, product_slug] = (shop.pk, product.pk)
+    return shop, list(product.variants.all())
 
 
 def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:

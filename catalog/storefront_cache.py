@@ -30,6 +30,12 @@ def _keys(shop_id: int, slug: str) -> tuple[str, str]:
     return f"{base}:version", base
 
 
+def stock_shown(available: int) -> int:
+    """What the product page says about a variant's stock, for the body's signature: sold out (0),
+    "Only N left" (1-5) or "In stock" (6), as templates/catalog/_product_body.html words it."""
+    return min(max(available, 0), 6)
+
+
 def product_page_invalidate(*, shop_id: int, slugs) -> None:
     """A new version for these products' pages, now and again after commit: a reader that loads the
     page between the two (still seeing the old rows) stores it under the first version only."""

@@ -24,14 +24,12 @@ from config.faults import fault_point
 from .exceptions import EmptyCart, OneTapNotReady, PaymentDeclined, VariantUnavailable
 from .lifecycle import order_event_add, order_lock, order_transition
 from .models import (
-    Address,
     Cart,
     CartLine,
     Order,
     OrderEvent,
     OrderLine,
     Payment,
-    PaymentMethod,
     Reservation,
     ShippingMethod,
     WaitlistEntry,
@@ -39,6 +37,7 @@ from .models import (
 from .payments import GatewayResult, get_gateway
 from .pricing import line_price_groups
 from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
+from .selectors import address_latest, payment_method_default
 from .services import ADDRESS_FIELDS, address_save
 
 logger = logging.getLogger(__name__)
@@ -382,7 +381,7 @@ def won_lot_order_place(
     if existing is not None:
         return existing
     variant = Variant.objects.select_related("shop", "product").get(pk=variant_id)
-    address = Address.objects.filter(user=user).order_by("-created_at").first()
+    address = address_latest(user=user)
     method = shipping_methods_for(shop_ids=[variant.shop_id]).get(variant.shop_id, [None])[0]
     order = _single_line_order(
         user=user,
@@ -411,8 +410,8 @@ def one_tap_order_place(*, user, variant_id: int, show_id: int, checkout_key: uu
     existing = Order.objects.filter(user=user, checkout_key=checkout_key).first()
     if existing is not None:
         return existing
-    address = Address.objects.filter(user=user).order_by("-created_at").first()
-    if address is None or not PaymentMethod.objects.filter(user=user, is_default=True).exists():
+    address = address_latest(user=user)
+    if address is None or payment_method_default(user=user) is None:
         raise OneTapNotReady("Save a card and a shipping address for 1-tap buying first (/account/bidding/).")
     variant = variants_for_cart(variant_ids=[variant_id]).get(variant_id)
     if variant is None:
@@ -455,7 +454,7 @@ def order_charge_saved_method(
     order = Order.objects.select_related("user").get(pk=order_id)
     if order.status != Order.Status.PENDING_PAYMENT:
         return order
-    method = PaymentMethod.objects.filter(user=order.user, is_default=True).first()
+    method = payment_method_default(user=order.user)
     gateway = get_gateway()
     if method is None:
         result = GatewayResult(ok=False, message="No saved card to charge.")

@@ -2,11 +2,11 @@
 orders.services). Shop staff and ops may hide a review from the shop page; only the buyer edits it."""
 
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from .exceptions import ReviewError, ReviewNotAllowed
 from .models import Order, Review
-from .selectors import order_get_for_user
 
 REVIEWABLE = frozenset({Order.Status.SHIPPED, Order.Status.DELIVERED})
 
@@ -43,11 +43,13 @@ def review_save(*, user, order_number: str, rating, text: str = "") -> Review:
     Another shopper's order is a 404 (Http404, as on the order page); an order that has not shipped
     (or was cancelled or refunded) raises ReviewNotAllowed; bad input raises ReviewError.
     """
-    order = order_get_for_user(user=user, number=order_number)
+    # The buyer's own order, locked so two submissions of a first review can't race into the unique
+    # constraint; anyone else's is not found, as on the order page.
+    order = Order.objects.select_for_update().filter(user=user, number=order_number).first()
+    if order is None:
+        raise Http404("No such order")
     rating = _clean_rating(rating)
     text = _clean_text(text)
-    # Lock the order row so two submissions of a first review can't race into the unique constraint.
-    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     if not order_can_be_reviewed(order):
         raise ReviewNotAllowed(
             f"Order {order.number} is {order.get_status_display().lower()}: you can review the shop "
@@ -57,8 +59,8 @@ def review_save(*, user, order_number: str, rating, text: str = "") -> Review:
         order=order, defaults={"user": user, "shop_id": order.shop_id, "rating": rating, "text": text}
     )
     if not created:
-        Review.objects.filter(pk=review.pk).update(rating=rating, text=text, updated_at=timezone.now())
-        review.refresh_from_db()
+        review.rating, review.text, review.updated_at = rating, text, timezone.now()
+        review.save(update_fields=["rating", "text", "updated_at"])
     return review
 
 

@@ -134,8 +134,10 @@ def show_stream_key_rotate(*, show: Show, user=None) -> str:
     if user is not None:
         _require(user=user, show=show, right=HOST, message="Only the shop's hosts can make a stream key.")
     key = new_stream_key()
-    Show.objects.filter(pk=show.pk).update(stream_key_hash=stream_key_digest(key), stream_key_hint=key[-4:])
     show.stream_key_hash, show.stream_key_hint = stream_key_digest(key), key[-4:]
+    Show.objects.filter(pk=show.pk).update(
+        stream_key_hash=show.stream_key_hash, stream_key_hint=show.stream_key_hint
+    )
     return key
 
 

@@ -22,12 +22,12 @@ from django.views.decorators.http import require_POST
 from catalog.exceptions import InsufficientStock
 from catalog.selectors import (
     product_get_storefront,
+    product_page_live,
     products_featured,
     products_for_shop,
     variants_for_cart,
-    variants_with_stock,
 )
-from catalog.storefront_cache import product_page_cached
+from catalog.storefront_cache import product_page_cached, stock_shown
 from config.ratelimit import client_ip, json_429, over_limit, too_many_message
 from config.redact import Secret
 from orders import selectors as order_selectors
@@ -75,10 +75,6 @@ def shop_detail(request, shop_slug: str):
     return render(request, "shops/shop_detail.html", context)
 
 
-# (shop id, product id) by (shop slug, product slug), remembered per process, so the product page
-# needs no query to find them. A stale entry is harmless: the variants query checks both slugs and
-# both statuses, and an empty answer sends the view back to the full checks.
-_page_ids: dict[tuple[str, str], tuple[int, int]] = {}
 CSRF_PLACEHOLDER = "csrf-token-placeholder-3f9c"
 
 
@@ -92,31 +88,11 @@ def _product_page_load(*, shop_slug: str, slug: str) -> dict:
     }
 
 
-def _stock_shown(available: int) -> int:
-    """What the page says about stock: sold out (0), "Only N left" (1-5) or "In stock" (6)."""
-    return min(max(available, 0), 6)
-
-
-def _product_page_live(*, shop_slug: str, product_slug: str):
-    """(shop, variants with stock): one query when the ids are remembered, the full checks otherwise."""
-    ids = _page_ids.get((shop_slug, product_slug))
-    if ids is not None:
-        variants = variants_with_stock(product_id=ids[1], product_slug=product_slug, shop_slug=shop_slug)
-        if variants:
-            return variants[0].shop, variants
-    shop = shop_get_active(slug=shop_slug)
-    product = product_get_storefront(shop=shop, slug=product_slug)
-    if len(_page_ids) > 50_000:
-        _page_ids.clear()
-    _page_ids[shop_slug, product_slug] = (shop.pk, product.pk)
-    return shop, list(product.variants.all())
-
-
 def product_detail(request, shop_slug: str, product_slug: str):
     """One query per view (variants with stock, checking the product's and shop's status); the product,
     its images and shows, and the rendered body come from the cache (catalog/storefront_cache.py). A
     visitor with no session and no pending messages sees nothing personal, so the whole page is cached."""
-    shop, variants = _product_page_live(shop_slug=shop_slug, product_slug=product_slug)
+    shop, variants = product_page_live(shop_slug=shop_slug, product_slug=product_slug)
     next_path = request.get_full_path()
     whole_page = not request.COOKIES.get(settings.SESSION_COOKIE_NAME) and "messages" not in request.COOKIES
 
@@ -146,9 +122,7 @@ def product_detail(request, shop_slug: str, product_slug: str):
         shop.name,
         shop.logo.name,
         shop.currency,
-        tuple(
-            (v.pk, v.label, v.price, v.compare_at_price, _stock_shown(v.stock.available)) for v in variants
-        ),
+        tuple((v.pk, v.label, v.price, v.compare_at_price, stock_shown(v.stock.available)) for v in variants),
     )
     data, cached = product_page_cached(
         shop_id=shop.pk,

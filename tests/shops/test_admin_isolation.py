@@ -19,7 +19,7 @@ from PIL import Image
 from catalog.models import InventorySyncRun, StockFeed
 from catalog.services import product_image_add
 from catalog.sync.services import inventory_sync_now
-from orders.models import ShippingMethod
+from orders.models import Order, ShippingMethod
 from orders.services import (
     address_save,
     cart_add,
@@ -112,29 +112,25 @@ def _populate(shop, owner, buyer):
     reservation_create(user=buyer, variant_id=held.pk, quantity=1)
     waitlist_join(user=buyer, variant_id=sold_out.pk)
     cart = cart_get_or_create(user=buyer)
-    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    (order,) = checkout_complete(
-        user=buyer,
-        cart=cart,
-        checkout_key=uuid.uuid4(),
-        email=buyer.email,
-        address=ADDRESS,
-        card_number="4242424242424242",
-        shipping={shop.pk: method.pk},
-    )
+
+    def buy_one() -> Order:
+        cart_add(cart=cart, variant_id=variant.pk, quantity=1)
+        (placed,) = checkout_complete(
+            user=buyer,
+            cart=cart,
+            checkout_key=uuid.uuid4(),
+            email=buyer.email,
+            address=ADDRESS,
+            card_number="4242424242424242",
+            shipping={shop.pk: method.pk},
+        )
+        return placed
+
+    order = buy_one()
     order_refund(order=order, actor=owner, amount=Decimal("1.00"), reason="Scuffed sleeve")
     shop_follow(user=buyer, shop=shop)
     # A second order, shipped and delivered, that the buyer reviewed (the shop's Review row).
-    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    (reviewed,) = checkout_complete(
-        user=buyer,
-        cart=cart,
-        checkout_key=uuid.uuid4(),
-        email=buyer.email,
-        address=ADDRESS,
-        card_number="4242424242424242",
-        shipping={shop.pk: method.pk},
-    )
+    reviewed = buy_one()
     order_ship(order=reviewed, actor=owner, carrier="Post", tracking_number=f"TRK-{shop.pk}")
     order_mark_delivered(order=reviewed, actor=owner)
     review_save(user=buyer, order_number=reviewed.number, rating=4, text=f"Good packing, {shop.name}")
