@@ -6,23 +6,28 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint bench install install-dev services cluster browser screenshots
+.PHONY: demo test lint bench install install-dev services cluster browser screenshots lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# Installs come from the lock files (requirements/*.txt: every version pinned, with hashes), so a
+# fresh clone gets what the suite last passed on. Reinstall only when a lock file changes.
+PIP_SYNC := $(BIN)/pip install -q --require-hashes --no-deps
+$(VENV)/.installed: requirements/base.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements/base.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+$(VENV)/.installed-dev: requirements/dev.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[bench]"
+$(VENV)/.installed-bench: requirements/bench.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements/bench.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -66,3 +71,13 @@ screenshots: install-dev services browser
 cluster: install services
 	command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 	$(BIN)/python deploy/cluster.py
+
+## make lock: upgrade every pinned version on purpose (requirements/*.txt), then the whole suite is the gate.
+## Dev and bench are compiled against the runtime lock, so the three sets agree.
+LOCK := $(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links --no-emit-trusted-host
+lock: install-dev
+	$(LOCK) --upgrade -o requirements/base.txt pyproject.toml
+	$(LOCK) --upgrade --extra dev -c requirements/base.txt -o requirements/dev.txt pyproject.toml
+	$(LOCK) --upgrade --extra bench -c requirements/base.txt -o requirements/bench.txt pyproject.toml
+	$(MAKE) test
