@@ -10,19 +10,32 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from shops.admin_refusals import AdminRefused, RefusalAdminMixin
 from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin, scope_queryset
 from shops.models import Shop
 
 from .csv_io import COLUMNS, REQUIRED_COLUMNS, csv_lines, products_export_csv_rows, products_import_csv
-from .exceptions import StockBelowAllocated
+from .exceptions import SkuTaken, SlugTaken, StockBelowAllocated
 from .forms import ProductImportForm
 from .models import Category, InventorySyncRun, Product, ProductImage, Stock, StockFeed, Variant
-from .services import product_images_renditions_enqueue, products_set_status
-from .stock import stock_ensure, stock_set_on_hand
+from .selectors import product_slug_taken, sku_taken
+from .services import (
+    PRODUCT_EDITABLE,
+    product_create,
+    product_delete,
+    product_images_renditions_enqueue,
+    product_update,
+    products_set_status,
+    variant_create,
+    variant_delete,
+    variant_update,
+)
+from .stock import stock_set_on_hand
 from .storefront_cache import product_page_invalidate
 from .sync.services import inventory_sync_request
 
 LOW_STOCK_THRESHOLD = 5
+VARIANT_FORM_FIELDS = ("sku", "name", "price", "compare_at_price", "weight_grams", "position")
 
 
 class StockLevelFilter(admin.SimpleListFilter):
@@ -70,7 +83,7 @@ class VariantInlineForm(forms.ModelForm):
 
     class Meta:
         model = Variant
-        fields = ("sku", "name", "price", "compare_at_price", "weight_grams", "position")
+        fields = VARIANT_FORM_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,9 +102,35 @@ class VariantInlineForm(forms.ModelForm):
         return on_hand
 
 
+class VariantInlineFormSet(forms.BaseInlineFormSet):
+    """A SKU taken in the shop (or twice in the form) is an error on its row, before anything is
+    saved (a deleted row's SKU is free); variant_create and variant_update check again when saving."""
+
+    def clean(self):
+        super().clean()
+        shop_id = self.instance.shop_id
+        freed = {form.initial.get("sku") for form in self.deleted_forms}  # deleted first when saving
+        seen: set[str] = set()
+        for form in self.forms:
+            if not form.has_changed() or form in self.deleted_forms or "sku" not in form.cleaned_data:
+                continue
+            sku = form.cleaned_data["sku"]
+            if sku in seen:
+                form.add_error("sku", f"SKU {sku} is on two rows.")
+            elif (
+                "sku" in form.changed_data
+                and shop_id
+                and sku not in freed
+                and sku_taken(shop_id=shop_id, sku=sku, exclude_variant_id=form.instance.pk)
+            ):
+                form.add_error("sku", str(SkuTaken(sku)))
+            seen.add(sku)
+
+
 class VariantInline(ShopScopedInline):
     model = Variant
     form = VariantInlineForm
+    formset = VariantInlineFormSet
     shop_path = "shop"
     extra = 1
 
@@ -106,8 +145,26 @@ class ProductImageInline(ShopScopedInline):
     fields = ("image", "alt_text", "position")
 
 
+class ProductAdminForm(forms.ModelForm):
+    """A slug taken in the shop is a form error (Django's own unique check skips it once the shop is
+    read-only); product_create and product_update check again when saving."""
+
+    def clean(self):
+        cleaned = super().clean()
+        shop = cleaned.get("shop") or (self.instance.shop if self.instance.pk else None)
+        slug = cleaned.get("slug")
+        if (
+            shop is not None
+            and slug
+            and product_slug_taken(shop_id=shop.pk, slug=slug, exclude_product_id=self.instance.pk)
+        ):
+            self.add_error("slug", str(SlugTaken(slug)))
+        return cleaned
+
+
 @admin.register(Product)
-class ProductAdmin(ShopScopedModelAdmin):
+class ProductAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
+    form = ProductAdminForm
     list_display = ("title", "shop", "status", "category", "is_featured", "updated_at")
     list_filter = ("status", ProductStockLevelFilter, "category", "is_featured")
     search_fields = ("title", "slug", "variants__sku")
@@ -186,6 +243,35 @@ class ProductAdmin(ShopScopedModelAdmin):
         )
         self.message_user(request, f"Archived {count} product(s).", messages.SUCCESS)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A product stays in its shop (its variants, orders and SKUs are the shop's), as in the API.
+        return ("shop",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            if change:
+                changes = {name: data[name] for name in form.changed_data if name in PRODUCT_EDITABLE}
+                product_update(product=obj, **changes)
+                return
+            product = product_create(
+                shop=data["shop"], **{name: data[name] for name in PRODUCT_EDITABLE if name in data}
+            )
+        except SlugTaken as exc:
+            raise AdminRefused(str(exc)) from exc
+        # The admin goes on with the form's instance (inlines, log entry, redirect): make it the row.
+        obj.pk, obj.created_at, obj.updated_at = product.pk, product.created_at, product.updated_at
+
+    def delete_model(self, request, obj):
+        try:
+            product_delete(product=obj)
+        except StockBelowAllocated as exc:
+            raise AdminRefused(_promised(obj.title, exc, instead="Archive it instead.")) from exc
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset.order_by("pk"):
+            self.delete_model(request, product)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         slugs = [form.instance.slug, form.initial.get("slug") or form.instance.slug]
@@ -199,29 +285,56 @@ class ProductAdmin(ShopScopedModelAdmin):
             return None
         if formset.model is not Variant:
             return super().save_formset(request, form, formset, change)
-        for variant in formset.save(commit=False):
-            variant.shop_id = form.instance.shop_id
-            variant.save()
-            stock_ensure(variant_id=variant.pk)
-        for obj in formset.deleted_objects:
-            obj.delete()
-        for variant_form in formset.forms:
-            on_hand = variant_form.cleaned_data.get("on_hand") if variant_form.cleaned_data else None
+        return self._save_variants(form.instance, formset)
+
+    def _save_variants(self, product, formset):
+        """Deletes first (a freed SKU can be reused), then changes and new rows, all through the
+        services; any refusal undoes the whole form. Sets the formset's new/changed/deleted_objects
+        for the admin's change message, as formset.save() would."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for variant_form in formset.deleted_forms:
             variant = variant_form.instance
-            if on_hand is None or not variant.pk or variant_form in formset.deleted_forms:
+            if variant.pk is None:
                 continue
+            sku = variant_form.initial.get("sku", variant.sku)
             try:
-                stock_set_on_hand(variant_id=variant.pk, on_hand=on_hand)
+                variant_delete(variant=variant)
             except StockBelowAllocated as exc:
-                self.message_user(
-                    request,
-                    f"{variant.sku}: on hand not changed, {exc.allocated} units are allocated.",
-                    messages.ERROR,
-                )
+                raise AdminRefused(
+                    _promised(f"Variant {sku}", exc, instead="Archive the product instead.")
+                ) from exc
+            formset.deleted_objects.append(variant)
+        for variant_form in formset.forms:
+            if variant_form in formset.deleted_forms or not variant_form.has_changed():
+                continue
+            data, variant = variant_form.cleaned_data, variant_form.instance
+            try:
+                if variant.pk is None:
+                    fields = {name: data[name] for name in VARIANT_FORM_FIELDS}
+                    variant = variant_create(product=product, on_hand=data.get("on_hand") or 0, **fields)
+                    formset.new_objects.append(variant)
+                    continue
+                changed = [name for name in VARIANT_FORM_FIELDS if name in variant_form.changed_data]
+                variant_update(variant=variant, **{name: data[name] for name in changed})
+                if "on_hand" in variant_form.changed_data and data.get("on_hand") is not None:
+                    stock_set_on_hand(variant_id=variant.pk, on_hand=data["on_hand"])
+                    changed.append("on_hand")
+            except SkuTaken as exc:
+                raise AdminRefused(str(exc)) from exc
+            except StockBelowAllocated as exc:
+                raise AdminRefused(
+                    f"{variant.sku}: on hand can't go below the {exc.allocated} units allocated to orders."
+                ) from exc
+            formset.changed_objects.append((variant, changed))
+
+
+def _promised(what: str, exc: StockBelowAllocated, *, instead: str) -> str:
+    units = "unit is" if exc.allocated == 1 else "units are"
+    return f"{what} can't be deleted: {exc.allocated} {units} promised to orders or holds. {instead}"
 
 
 @admin.register(Stock)
-class StockAdmin(ShopScopedModelAdmin):
+class StockAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
     shop_path = "variant__shop"
     list_display = ("variant", "on_hand", "allocated", "available")
     list_filter = (StockLevelFilter,)
@@ -237,7 +350,9 @@ class StockAdmin(ShopScopedModelAdmin):
         try:
             stock_set_on_hand(variant_id=obj.variant_id, on_hand=obj.on_hand)
         except StockBelowAllocated as exc:
-            self.message_user(request, f"Not changed: {exc.allocated} units are allocated.", messages.ERROR)
+            raise AdminRefused(
+                f"On hand can't go below the {exc.allocated} units allocated to orders."
+            ) from exc
 
 
 class StockFeedForm(forms.ModelForm):

@@ -42,6 +42,9 @@ def product_create(
     slug: str | None = None,
     is_featured: bool = False,
 ) -> Product:
+    """A taken slug in the shop raises SlugTaken; without a slug one is made from the title."""
+    if slug and product_slug_taken(shop_id=shop.pk, slug=slug):
+        raise SlugTaken(slug)
     return Product.objects.create(
         shop=shop,
         title=title,
@@ -66,6 +69,9 @@ def variant_create(
     on_hand: int = 0,
     position: int = 0,
 ) -> Variant:
+    """SKUs are unique per shop: a taken one raises SkuTaken."""
+    if sku_taken(shop_id=product.shop_id, sku=sku):
+        raise SkuTaken(sku)
     variant = Variant.objects.create(
         product=product,
         shop_id=product.shop_id,

@@ -8,14 +8,12 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from catalog import services
-from catalog.exceptions import SkuTaken, SlugTaken, StockFeedError
+from catalog.exceptions import StockFeedError
 from catalog.models import InventorySyncRun, Product, ProductImage, Stock, Variant
 from catalog.selectors import (
     images_for_merchant,
-    product_slug_taken,
     products_for_merchant,
     products_public_api,
-    sku_taken,
     stock_feed_for_shop,
     stock_for_merchant,
     sync_runs_for_merchant,
@@ -103,8 +101,6 @@ class MerchantProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, M
     def create(self, request):
         data = self.validated(ProductWriteSerializer)
         shop = self.shop_for_write(data.pop("shop", None))
-        if data.get("slug") and product_slug_taken(shop_id=shop.pk, slug=data["slug"]):
-            raise SlugTaken(data["slug"])
         product = services.product_create(shop=shop, **data)
         return self.respond(product, status=status.HTTP_201_CREATED)
 
@@ -152,8 +148,6 @@ class MerchantVariantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, M
     def create(self, request):
         data = self.validated(VariantWriteSerializer)
         product = data.pop("product")
-        if sku_taken(shop_id=product.shop_id, sku=data["sku"]):
-            raise SkuTaken(data["sku"])
         variant = services.variant_create(product=product, **data)
         return self.respond(variant, status=status.HTTP_201_CREATED)
 
