@@ -32,6 +32,8 @@ def _run_db_name() -> str:
 
 RUN_DB = _run_db_name()
 SECRET = "bench-only-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
+# Production settings refuse the development default (config/checks.py); no bench sends a webhook.
+WEBHOOK_SECRET = "whsec_bench-only-not-for-production-0123456789abcdef"  # noqa: S105
 LOGS = PROJECT / "bench" / "logs"
 
 
@@ -55,6 +57,7 @@ def bench_environment(*, redis_port: int) -> dict[str, str]:
         "BENCH_ADMIN_DATABASE_URL": _db_url(base, "postgres"),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "DJANGO_SECRET_KEY": SECRET,
+        "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "DJANGO_LOG_LEVEL": "WARNING",
         # No Celery worker runs: tasks are enqueued to Redis as in production and never executed.

@@ -2,7 +2,8 @@
 
 Websockets are wrapped in AllowedHostsOriginValidator (no cross-site handshakes),
 RoomSendMiddleware (the server's own `send` on the scope, which the room hub writes frames to) and
-AuthMiddlewareStack (the session user is on the scope).
+AuthMiddlewareStack (the session user is on the scope). With production settings it refuses to load
+while a secret is empty or its development default (config/checks.py).
 """
 
 import os
@@ -11,6 +12,10 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
+
+from config.checks import refuse_default_secrets  # noqa: E402
+
+refuse_default_secrets()  # production never serves on a default secret
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

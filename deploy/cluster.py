@@ -78,16 +78,23 @@ http {{
 
 
 def production_env(
-    *, database_url: str, redis_url: str, secret_key: str, static_root: Path
+    *,
+    database_url: str,
+    redis_url: str,
+    static_root: Path,
+    secret_key: str | None = None,
+    webhook_secret: str | None = None,
 ) -> dict[str, str]:
-    """The environment of every process: `config.settings.production` on plain HTTP on loopback."""
+    """The environment of every process: `config.settings.production` on plain HTTP on loopback.
+    A secret not given gets a fresh random value: production refuses to start on the defaults."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "PYTHONPATH": str(PROJECT),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "DJANGO_SECRET_KEY": secret_key,
+        "DJANGO_SECRET_KEY": secret_key or secrets.token_urlsafe(50),
+        "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": webhook_secret or "whsec_" + secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "DJANGO_SECURE_COOKIES": "false",
@@ -101,9 +108,18 @@ def production_env(
 
 
 class Cluster:
-    """Start and stop the topology. `env` is what every process gets (settings, URLs, secret)."""
+    """Start and stop the topology. `env` is what every process gets (settings, URLs, secrets)."""
 
-    def __init__(self, *, workdir: Path, database_url: str, redis_url: str, port: int, secret_key: str):
+    def __init__(
+        self,
+        *,
+        workdir: Path,
+        database_url: str,
+        redis_url: str,
+        port: int,
+        secret_key: str | None = None,
+        webhook_secret: str | None = None,
+    ):
         self.workdir = workdir
         self.port = port
         self.asgi_ports = (port + 1, port + 2)
@@ -111,8 +127,9 @@ class Cluster:
         self.env = production_env(
             database_url=database_url,
             redis_url=redis_url,
-            secret_key=secret_key,
             static_root=workdir / "static",
+            secret_key=secret_key,
+            webhook_secret=webhook_secret,
         )
 
     @property
@@ -120,13 +137,13 @@ class Cluster:
         return f"http://127.0.0.1:{self.port}"
 
     def manage(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", *args],
-            cwd=PROJECT,
-            env=self.env,
-            check=True,
-            stdout=subprocess.DEVNULL,
+        """Run a management command; on failure raise with what it printed."""
+        result = subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *args], cwd=PROJECT, env=self.env, capture_output=True, text=True
         )
+        if result.returncode:
+            output = (result.stdout + result.stderr)[-3000:]
+            raise RuntimeError(f"manage.py {' '.join(args)} exited {result.returncode}:\n{output}")
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log = (self.workdir / f"{name}.log").open("wb")
@@ -137,6 +154,7 @@ class Cluster:
     def start(self, *, celery: bool = True) -> None:
         """Start everything; `celery=False` leaves out the workers and beat (nginx and ASGI only)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.manage("check", "--deploy")  # as the Procfile does: fails on a default or empty secret
         self.manage("collectstatic", "--noinput")
         for n, asgi_port in enumerate(self.asgi_ports, 1):
             self._spawn(
@@ -214,7 +232,8 @@ def main() -> None:
         database_url=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket_cluster"),
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/5"),
         port=args.port,
-        secret_key=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
+        secret_key=os.environ.get("DJANGO_SECRET_KEY"),
+        webhook_secret=os.environ.get("LIVEMARKET_PAYMENT_WEBHOOK_SECRET"),
     )
     database = cluster.env["DATABASE_URL"].rsplit("/", 1)[-1]
     createdb = ["createdb", "-h", "127.0.0.1", "-U", "postgres", database]

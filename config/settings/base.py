@@ -13,8 +13,18 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+# Every secret, by setting: (its environment variable, its development default). `make demo` and the
+# tests run on the defaults; a deployment must not: the deploy checks (config/checks.py) fail, and
+# production processes refuse to start, while one is empty or still its default.
+DEV_SECRETS = {
+    "SECRET_KEY": ("DJANGO_SECRET_KEY", "livemarket-embedded-default-insecure-key-change-me"),
+    "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": ("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", "whsec-livemarket-test"),
+}
+# Only production settings turn this on: see config/checks.py `refuse_default_secrets`.
+LIVEMARKET_REFUSE_DEFAULT_SECRETS = False
+
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="livemarket-embedded-default-insecure-key-change-me")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRETS["SECRET_KEY"][1])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -37,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "config.apps.LivemarketConfig",  # the deploy checks (config/checks.py)
     "config.outbox",
     "django_htmx",
     "allauth",
@@ -328,7 +339,9 @@ ACCOUNT_FORMS = {"login": "shops.forms.ShopperLoginForm"}
 LIVEMARKET_WAITLIST_OFFER_MINUTES = env.int("LIVEMARKET_WAITLIST_OFFER_MINUTES", default=5)
 LIVEMARKET_UNPAID_ORDER_MINUTES = env.int("LIVEMARKET_UNPAID_ORDER_MINUTES", default=30)
 LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
-LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env("LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default="whsec-livemarket-test")
+LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env(
+    "LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default=DEV_SECRETS["LIVEMARKET_PAYMENT_WEBHOOK_SECRET"][1]
+)
 # Fault injection for tests/faults (config/faults.py): the named points pause (a marker file is written
 # first) so a test can kill the process there. Empty in every real deployment.
 LIVEMARKET_FAULT_POINTS = env.list("LIVEMARKET_FAULT_POINTS", default=[])

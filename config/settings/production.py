@@ -1,16 +1,20 @@
-"""Production: PostgreSQL and Redis are required, the secret has no default, HTTPS everywhere."""
+"""Production: PostgreSQL and Redis are required, the secrets have no default, HTTPS everywhere."""
 
 import environ
 
 env = environ.Env()
 # Fail before anything else when a required setting is missing.
-for required in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"):
+for required in ("DJANGO_SECRET_KEY", "LIVEMARKET_PAYMENT_WEBHOOK_SECRET", "DATABASE_URL", "REDIS_URL"):
     env.str(required)
 
 from .base import *  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env.str("LIVEMARKET_PAYMENT_WEBHOOK_SECRET")
+# Set but empty or still a development default (base.DEV_SECRETS): `check --deploy` fails, and the
+# ASGI/WSGI application, Celery workers and beat refuse to start (config/checks.py).
+LIVEMARKET_REFUSE_DEFAULT_SECRETS = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 WHITENOISE_USE_FINDERS = False

@@ -32,15 +32,14 @@ PASSWORD = "cluster-pass-123"
 
 
 @pytest.fixture
-def cluster(tmp_path, settings):
+def cluster(tmp_path):
     redis_port = free_port()
     redis_process = start_redis(port=redis_port, log=tmp_path / "redis.log")
     topology = Cluster(
         workdir=tmp_path / "cluster",
         database_url=database_url(),
         redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        port=consecutive_free_ports(3),
-        secret_key=settings.SECRET_KEY,
+        port=consecutive_free_ports(3),  # fresh random secrets: production refuses the defaults
     )
     try:
         topology.start()

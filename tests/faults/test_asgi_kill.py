@@ -122,8 +122,7 @@ def cluster(tmp_path, settings, monkeypatch):
         workdir=tmp_path / "cluster",
         database_url=database_url(),
         redis_url=url,
-        port=consecutive_free_ports(3),
-        secret_key=settings.SECRET_KEY,
+        port=consecutive_free_ports(3),  # fresh random secrets: production refuses the defaults
     )
     try:
         topology.start(celery=False)
