@@ -499,11 +499,29 @@ class BidInline(ReadOnlyInline):
     ordering = ("-created_at", "-id")
 
 
+class LotForm(forms.ModelForm):
+    """Only the ceiling is editable, and only while the lot is open (the service re-checks it under
+    the lot's lock when saving)."""
+
+    class Meta:
+        model = Lot
+        fields = ("bid_ceiling",)
+
+    def clean_bid_ceiling(self):
+        value = self.cleaned_data.get("bid_ceiling")
+        try:
+            return auctions.lot_ceiling_parse(self.instance, value)
+        except ShowError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(Lot)
-class LotAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
-    """Lots are started from the host console; here sellers audit them and settle failed payments."""
+class LotAdmin(ShopScopedModelAdmin):
+    """Lots are started from the host console or the API; here sellers audit them, change an open
+    lot's ceiling and settle failed payments."""
 
     shop_path = "show__shop"
+    form = LotForm
     list_display = ("title", "show", "status", "current_price", "leader", "bid_count", "winner", "ends_at")
     list_filter = ("status", "mode")
     search_fields = ("title", "show__title", "winner__email", "leader__email")
@@ -511,9 +529,53 @@ class LotAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
     date_hierarchy = "opened_at"
     inlines = [BidInline]
     actions = ["offer_runner_up", "relist", "release"]
+    fields = (
+        "title",
+        "show",
+        "variant",
+        "quantity",
+        "currency",
+        "status",
+        "starting_price",
+        "increment",
+        "increment_table",
+        "bid_ceiling",
+        "mode",
+        "duration_seconds",
+        "extend_seconds",
+        "opened_at",
+        "ends_at",
+        "closed_at",
+        "current_price",
+        "leader",
+        "bid_count",
+        "winner",
+        "winning_price",
+        "order_id",
+        "relisted_as",
+        "created_by",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == Lot.Status.OPEN:
+            return tuple(name for name in self.fields if name != "bid_ceiling")
+        return self.fields
+
+    def has_add_permission(self, request):
+        return False  # lots start in a live show (host console, API)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "bid_ceiling" not in form.changed_data:
+            return
+        try:
+            auctions.lot_ceiling_set(lot_id=obj.pk, user=request.user, bid_ceiling=obj.bid_ceiling)
+        except ShowError as exc:  # the lot closed, or a bid passed the new ceiling, since the form
+            self.message_user(request, f"Ceiling not changed: {exc.message}", messages.ERROR)
 
     def get_actions(self, request):
-        # ReadOnlyAdminMixin denies "change", which the settle actions need: ask for it explicitly.
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions

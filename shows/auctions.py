@@ -8,6 +8,11 @@ back to stock when nobody bids or the seller releases them.
 Proxy bidding follows the usual rule: each bidder may give a maximum; the leader's maximum answers
 every challenge automatically, one increment above the challenger, up to the maximum. At equal
 maxima the earlier one leads.
+
+Bids are bounded above as well as below (`lot_bid_bounds`), so one troll can't win every lot with
+999,999,999.99 and force the failed-payment path: from the lot's price P and increment I, a bid may
+be at most max(T x P, P + K x I) and a maximum bid likewise with its own, wider T and K (settings
+LIVEMARKET_BID_JUMP, LIVEMARKET_MAX_BID_JUMP); the seller's optional ceiling caps both.
 """
 
 import logging
@@ -32,6 +37,7 @@ from shops.selectors import user_is_shop_staff
 from . import events
 from .exceptions import (
     BidNotAllowed,
+    BidTooHigh,
     BidTooLow,
     InvalidMessage,
     LotClosed,
@@ -96,15 +102,75 @@ def lot_increment(lot: Lot, price: Decimal) -> Decimal:
     return step
 
 
+@dataclass(frozen=True)
+class BidBounds:
+    """What a lot accepts now: a bid in [minimum, bid_limit], a maximum bid up to max_limit; the room
+    asks the shopper to confirm an amount above confirm_above (the server never asks)."""
+
+    minimum: Decimal
+    bid_limit: Decimal
+    max_limit: Decimal
+    confirm_above: Decimal
+
+
+def _jump(price: Decimal, step: Decimal, rule: tuple[int, int]) -> Decimal:
+    times, increments = rule
+    return max(price * times, price + step * increments)
+
+
+def lot_bid_bounds(lot: Lot) -> BidBounds:
+    """From the current price (the starting price before the first bid) and the increment there.
+    Below the seller's ceiling the next minimum never passes it, so a bid can reach it exactly."""
+    price = lot.starting_price if lot.current_price is None else lot.current_price
+    step = lot_increment(lot, price)
+    minimum = price if lot.current_price is None else price + step
+    bid_limit = max(_jump(price, step, settings.LIVEMARKET_BID_JUMP), minimum)
+    max_limit = max(_jump(price, step, settings.LIVEMARKET_MAX_BID_JUMP), bid_limit)
+    confirm_above = max(_jump(price, step, settings.LIVEMARKET_BID_CONFIRM_JUMP), minimum)
+    ceiling = lot.bid_ceiling
+    if ceiling is not None:
+        if minimum > ceiling and (lot.current_price is None or lot.current_price < ceiling):
+            minimum = ceiling
+        bid_limit, max_limit = min(bid_limit, ceiling), min(max_limit, ceiling)
+    return BidBounds(minimum, bid_limit, max_limit, min(confirm_above, max_limit))
+
+
 def lot_next_minimum(lot: Lot) -> Decimal:
-    if lot.current_price is None:
-        return lot.starting_price
-    return lot.current_price + lot_increment(lot, lot.current_price)
+    return lot_bid_bounds(lot).minimum
+
+
+def _bid_bounds_check(lot: Lot, *, amount: Decimal, ceiling: Decimal, leading: bool) -> BidBounds:
+    """Refuse an amount or a maximum above what the lot accepts now, naming the allowed maximum. The
+    leader only raises their maximum (their amount is not a new bid)."""
+    bounds = lot_bid_bounds(lot)
+    at_ceiling = lot.bid_ceiling is not None and bounds.minimum > lot.bid_ceiling
+    if at_ceiling:
+        raise BidTooHigh(
+            f"This lot has reached the seller's ceiling of {lot.bid_ceiling} {lot.currency}: no higher bids."
+        )
+    if not leading and amount > bounds.bid_limit:
+        raise BidTooHigh(
+            f"Too high: a bid may be at most {bounds.bid_limit} {lot.currency} now"
+            f"{_ceiling_note(lot, bounds.bid_limit)}."
+        )
+    if ceiling > bounds.max_limit:
+        raise BidTooHigh(
+            f"Too high: a maximum bid may be at most {bounds.max_limit} {lot.currency} now"
+            f"{_ceiling_note(lot, bounds.max_limit)}."
+        )
+    return bounds
+
+
+def _ceiling_note(lot: Lot, limit: Decimal) -> str:
+    if lot.bid_ceiling is not None and limit == lot.bid_ceiling:
+        return " (the seller's ceiling)"
+    return " (it rises with the price)"
 
 
 def lot_payload(lot: Lot) -> dict:
     now = timezone.now()
     is_open = lot.status == Lot.Status.OPEN
+    bounds = lot_bid_bounds(lot)
     return {
         "id": lot.pk,
         "show_id": lot.show_id,
@@ -117,7 +183,11 @@ def lot_payload(lot: Lot) -> dict:
         "extend_seconds": lot.extend_seconds,
         "starting_price": str(lot.starting_price),
         "current_price": str(lot.current_price) if lot.current_price is not None else None,
-        "next_minimum": str(lot_next_minimum(lot)),
+        "next_minimum": str(bounds.minimum),
+        "bid_limit": str(bounds.bid_limit),
+        "max_limit": str(bounds.max_limit),
+        "confirm_above": str(bounds.confirm_above),
+        "bid_ceiling": str(lot.bid_ceiling) if lot.bid_ceiling is not None else None,
         "leader": lot.leader.public_name if lot.leader_id else None,
         "bid_count": lot.bid_count,
         "ends_at": lot.ends_at.isoformat(),
@@ -176,6 +246,7 @@ class LotTerms:
     mode: str
     extend_seconds: int
     quantity: int
+    bid_ceiling: Decimal | None = None
 
 
 def lot_terms_parse(
@@ -187,18 +258,31 @@ def lot_terms_parse(
     mode=Lot.Mode.EXTEND,
     extend_seconds=10,
     quantity=1,
+    bid_ceiling=None,
 ) -> LotTerms:
     if mode not in Lot.Mode.values:
         raise InvalidMessage("The mode must be 'extend' (anti-sniping) or 'sudden' (sudden death).")
+    start = money_parse(starting_price, what="The starting price")
     return LotTerms(
-        starting_price=money_parse(starting_price, what="The starting price"),
+        starting_price=start,
         increment=money_parse(increment if increment not in (None, "") else "1", what="The increment"),
         increment_table=increment_table_parse(increment_table),
         duration_seconds=whole_number(duration_seconds, *LOT_SECONDS, "The duration in seconds"),
         mode=mode,
         extend_seconds=whole_number(extend_seconds, *EXTEND_SECONDS, "The extension in seconds"),
         quantity=whole_number(quantity, *LOT_QUANTITY, "The quantity"),
+        bid_ceiling=ceiling_parse(bid_ceiling, floor=start, floor_name="the starting price"),
     )
+
+
+def ceiling_parse(value, *, floor: Decimal, floor_name: str) -> Decimal | None:
+    """The seller's optional ceiling: empty means none; never below `floor`."""
+    if value is None or value == "":
+        return None
+    ceiling = money_parse(value, what="The ceiling")
+    if ceiling < floor:
+        raise InvalidMessage(f"The ceiling can't be below {floor_name} ({floor}).")
+    return ceiling
 
 
 def lot_title(variant: Variant) -> str:
@@ -227,6 +311,7 @@ def _lot_open(*, show: Show, variant: Variant, terms: LotTerms, user) -> Lot:
                 mode=terms.mode,
                 duration_seconds=terms.duration_seconds,
                 extend_seconds=terms.extend_seconds,
+                bid_ceiling=terms.bid_ceiling,
                 ends_at=timezone.now() + timedelta(seconds=terms.duration_seconds),
                 created_by=user,
             )
@@ -265,6 +350,31 @@ def lot_start(*, show: Show, user, variant_id, **terms) -> Lot:
         raise LotError("Not enough free units to auction: they are sold, held or in another lot.") from None
     stock_changed_announce([variant.pk])
     return _lot_open(show=show, variant=variant, terms=parsed, user=user)
+
+
+def lot_ceiling_parse(lot: Lot, value) -> Decimal | None:
+    """A new ceiling for an open lot: not below its starting price, the price reached or the leader's
+    maximum (those were accepted under the old ceiling)."""
+    floor = max(lot.starting_price, lot.current_price or 0, lot.leader_max or 0)
+    return ceiling_parse(
+        value, floor=floor, floor_name="the starting price, the price reached or the leader's maximum"
+    )
+
+
+@transaction.atomic
+def lot_ceiling_set(*, lot_id: int, user, bid_ceiling) -> Lot:
+    """Change (or clear, with None) an open lot's ceiling, under the lot's lock. Never below the price
+    reached or the leader's standing maximum: those were accepted under the old ceiling."""
+    lot = Lot.objects.select_for_update(of=("self",)).select_related("show").filter(pk=lot_id).first()
+    if lot is None:
+        raise LotError("There is no such lot.")
+    _require_auction_right(user=user, show=lot.show)
+    if lot.status != Lot.Status.OPEN:
+        raise LotClosed("Only an open lot's ceiling can be changed.")
+    lot.bid_ceiling = lot_ceiling_parse(lot, bid_ceiling)
+    lot.save(update_fields=["bid_ceiling"])
+    _broadcast_lot(lot)
+    return lot
 
 
 # --- Bidding -----------------------------------------------------------------------------------
@@ -323,10 +433,11 @@ def _bid_apply(*, show: Show, user, lot_id: int, amount: Decimal, ceiling: Decim
     if lot.leader_id == user.pk:
         if ceiling == amount or ceiling <= (lot.leader_max or Decimal(0)):
             raise LotError("You're already the highest bidder (you may raise your maximum).")
+        _bid_bounds_check(lot, amount=amount, ceiling=ceiling, leading=True)
         lot.leader_max = ceiling  # raising your own maximum never raises the price
         new_bids.append(Bid(lot=lot, user=user, amount=lot.current_price, max_amount=ceiling))
     else:
-        minimum = lot_next_minimum(lot)
+        minimum = _bid_bounds_check(lot, amount=amount, ceiling=ceiling, leading=False).minimum
         if amount < minimum:
             raise BidTooLow(f"Too low: the next bid must be at least {minimum} {lot.currency}.")
         explicit_max = ceiling if ceiling > amount else None
@@ -501,6 +612,7 @@ def lot_relist(*, lot_id: int, user) -> Lot:
         mode=lot.mode,
         extend_seconds=lot.extend_seconds,
         quantity=lot.quantity,
+        bid_ceiling=lot.bid_ceiling,
     )
     Lot.objects.filter(pk=lot.pk).update(status=Lot.Status.RELISTED)
     new_lot = _lot_open(

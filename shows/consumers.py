@@ -213,6 +213,7 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             mode=content.get("mode", "extend"),
             extend_seconds=content.get("extend_seconds", 10),
             quantity=content.get("quantity", 1),
+            bid_ceiling=content.get("bid_ceiling"),
         )
 
     async def action_lot_sync(self, content):

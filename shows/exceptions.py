@@ -53,6 +53,12 @@ class BidTooLow(ShowError):
     code = "bid_too_low"
 
 
+class BidTooHigh(ShowError):
+    """Above the lot's bid bounds (the jump rule or the seller's ceiling); the message names the limit."""
+
+    code = "bid_too_high"
+
+
 class BidNotAllowed(NotAllowed):
     """Not logged in, not ready to bid (card, address), muted, banned, or the seller's own staff."""
 

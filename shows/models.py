@@ -351,6 +351,14 @@ class Lot(models.Model):
         blank=True,
         help_text='Optional steps [["0", "1"], ["50", "5"]]: from each price on, that increment.',
     )
+    bid_ceiling = models.DecimalField(
+        "ceiling",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Optional: no bid and no maximum bid above this amount is accepted.",
+    )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.EXTEND)
     duration_seconds = models.PositiveIntegerField(default=30)
     extend_seconds = models.PositiveIntegerField(default=10, help_text="Anti-sniping window N.")
@@ -385,6 +393,11 @@ class Lot(models.Model):
             models.CheckConstraint(condition=models.Q(starting_price__gt=0), name="lot_start_positive"),
             models.CheckConstraint(condition=models.Q(increment__gt=0), name="lot_increment_positive"),
             models.CheckConstraint(condition=models.Q(quantity__gte=1), name="lot_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(bid_ceiling__isnull=True)
+                | models.Q(bid_ceiling__gte=models.F("starting_price")),
+                name="lot_ceiling_not_below_start",
+            ),
             models.UniqueConstraint(fields=["show"], condition=models.Q(status="open"), name="one_open_lot"),
         ]
 

@@ -2,7 +2,8 @@
 
 The catalogues (no database needed): the hostile-text corpus and the fields it goes into
 (tests/security/payloads.py), the generated tenant-isolation matrix (tests/security/isolation.py), the
-rate limits (tests/security/limits.py) and the injected faults (tests/faults/catalogue.py). This test
+rate limits (tests/security/limits.py), the injected faults (tests/faults/catalogue.py) and the bid
+bounds (tests/shows/bid_bounds.py). This test
 writes the page afresh and fails when the committed one was out of date, so a new endpoint, payload,
 limit or fault shows in the page (commit the rewritten file).
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from tests.faults.catalogue import FAULTS
 from tests.security import isolation, limits, payloads
+from tests.shows.bid_bounds import BID_BOUNDS_TRIED, BID_JUMP, MAX_BID_JUMP
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
 ROLES = ("anonymous", "other_shopper", "other_staff", "owner", "ops")
@@ -76,6 +78,51 @@ def _isolation_sections(cases: list[dict]) -> list[str]:
     return lines
 
 
+def _bid_amount(value) -> str:
+    if not isinstance(value, str):
+        return f"`{value!r}` (a JSON number)"
+    return f"`{value[:6]}…` ({len(value)} characters)" if len(value) > 16 else f"`{value}`"
+
+
+def _bid_outcome(outcome: str) -> str:
+    code, *named = outcome.split()
+    if code == "accepted":
+        return "accepted"
+    return f"`{code}`" + (f", names {named[0]}" if named else "")
+
+
+def _bid_bounds_section() -> list[str]:
+    (times, increments), (max_times, max_increments) = BID_JUMP, MAX_BID_JUMP
+    lines = [
+        "## Bid bounds",
+        "",
+        f"From a lot's price P (its current bid, or its starting price before the first) and increment I, a "
+        f"bid may be at most max({times} x P, P + {increments} x I) and a maximum (proxy) bid at most "
+        f"max({max_times} x P, P + {max_increments} x I); the seller's optional ceiling caps both. Each "
+        "row is placed through `bid_place` under the lot's lock; a refused one saves nothing and leaves "
+        "the lot as it was (`tests/shows/test_bid_bounds.py`). The same refusals, and the hostile "
+        "amounts, are sent over the room socket (an `error` event) and the HTTP bid POST (a 4xx), "
+        "never a 500.",
+        "",
+    ]
+    lines += _table(
+        ["case", "lot price", "increment", "ceiling", "bid", "max bid", "outcome"],
+        [
+            [
+                case.description,
+                case.price + ("" if case.opened else " (start, no bids)"),
+                case.increment,
+                case.ceiling or "",
+                _bid_amount(case.amount),
+                _bid_amount(case.max_amount) if case.max_amount else "",
+                _bid_outcome(case.outcome),
+            ]
+            for case in BID_BOUNDS_TRIED
+        ],
+    )
+    return [*lines, ""]
+
+
 def build_page() -> str:
     corpus = payloads.PAYLOADS
     fields = payloads.reliability_rows()
@@ -94,6 +141,7 @@ def build_page() -> str:
         f"endpoint-methods x {len(ROLES)} roles = {len(cases)} cases |",
         f"| Rate limits | {len(limit_rows)} |",
         f"| Faults injected | {len(FAULTS)} |",
+        f"| Bid bounds tried | {len(BID_BOUNDS_TRIED)} |",
         "| Deployment | `Procfile`, `deploy/nginx.conf`, `make cluster` (`deploy/cluster.py`), backups |",
         "",
         "## Payloads tried",
@@ -125,7 +173,7 @@ def build_page() -> str:
         ["surface", "limit", "response", "test"],
         [[r["surface"], r["limit"], r["response"], f"`{r['test']}`"] for r in limit_rows],
     )
-    lines += ["", "## Faults injected", ""]
+    lines += ["", *_bid_bounds_section(), "## Faults injected", ""]
     lines += _table(
         ["fault", "how it is injected", "what must hold", "test"],
         [[f["fault"], f["how"], f["expected"], f"`{f['test']}`"] for f in FAULTS],

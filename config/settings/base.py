@@ -371,6 +371,22 @@ LIVEMARKET_CHAT_RATE = (
     env.int("LIVEMARKET_CHAT_RATE_MESSAGES", default=5),
     env.int("LIVEMARKET_CHAT_RATE_SECONDS", default=10),
 )
+# Bid bounds (shows/auctions.py, README "Live auctions"), each (times T, increments K): from a lot's
+# price P (its current price, or its starting price before the first bid) and its increment I at P, an
+# amount may be at most max(T x P, P + K x I). A bid gets the first rule, a maximum (proxy) bid the
+# second; the seller's optional per-lot ceiling caps both. Above the third the room asks "sure?".
+LIVEMARKET_BID_JUMP = (
+    env.int("LIVEMARKET_BID_JUMP_TIMES", default=10),
+    env.int("LIVEMARKET_BID_JUMP_INCREMENTS", default=50),
+)
+LIVEMARKET_MAX_BID_JUMP = (
+    env.int("LIVEMARKET_MAX_BID_JUMP_TIMES", default=25),
+    env.int("LIVEMARKET_MAX_BID_JUMP_INCREMENTS", default=250),
+)
+LIVEMARKET_BID_CONFIRM_JUMP = (
+    env.int("LIVEMARKET_BID_CONFIRM_TIMES", default=2),
+    env.int("LIVEMARKET_BID_CONFIRM_INCREMENTS", default=10),
+)
 # HTTP limits (config/ratelimit.py), each (hits, seconds); over one the caller gets a 429 with a message
 # and nothing is written. Buy now: per shopper, across shows.
 LIVEMARKET_BUY_NOW_RATE = (

@@ -192,6 +192,15 @@ class LotWriteSerializer(serializers.Serializer):
         min_value=EXTEND_SECONDS[0], max_value=EXTEND_SECONDS[1], default=10
     )
     quantity = serializers.IntegerField(min_value=LOT_QUANTITY[0], max_value=LOT_QUANTITY[1], default=1)
+    bid_ceiling = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="Optional: no bid and no maximum bid above this amount is accepted (not below the "
+        "starting price).",
+    )
 
 
 class LotSerializer(serializers.Serializer):
@@ -209,6 +218,18 @@ class LotSerializer(serializers.Serializer):
     starting_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     current_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     next_minimum = serializers.DecimalField(max_digits=12, decimal_places=2)
+    bid_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The highest bid accepted now (README, bid bounds)."
+    )
+    max_limit = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The highest maximum (proxy) bid accepted now."
+    )
+    confirm_above = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="The room asks the shopper to confirm an amount above this.",
+    )
+    bid_ceiling = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     leader = serializers.CharField(allow_null=True)
     bid_count = serializers.IntegerField()
     ends_at = serializers.DateTimeField()

@@ -4,6 +4,8 @@
  * The clock counts down from the server's `seconds_left` on this device's clock, so a phone whose
  * time is off still shows the right number. When it reaches zero the page asks the server to close
  * the lot (`lot_sync`): the server closes it only if it is really due, once, whoever asks.
+ * An amount far above the current price (over the lot's `confirm_above`, but within what the server
+ * accepts) asks the shopper to confirm before it is sent; the server enforces the bounds either way.
  * User text (titles, names) is inserted with textContent only.
  */
 (function () {
@@ -73,9 +75,10 @@
       if (next.status === "unsold") note("Nobody bid: the item is back in stock.");
       else if (next.winner) note(next.winner + " won it for " + next.winning_price + " " + next.currency + ".");
     } else if (fresh) {
-      note(next.mode === "extend"
+      note((next.mode === "extend"
         ? "A bid in the last " + next.extend_seconds + " seconds resets the clock to " + next.extend_seconds + "."
-        : "Sudden death: the clock never extends.");
+        : "Sudden death: the clock never extends.")
+        + (next.bid_ceiling ? " No bids above " + next.bid_ceiling + " " + next.currency + "." : ""));
     }
     var settle = document.querySelector("[data-lot-settle]");
     if (settle) settle.hidden = next.status !== "payment_failed";
@@ -133,6 +136,18 @@
     }
   });
 
+  // The question to ask before sending an amount far above the current price, or "" to send at once.
+  // Amounts the server will refuse anyway are sent unasked, so its message names the limit.
+  function largeJumpQuestion(amount, max) {
+    var bid = parseFloat(amount), top = parseFloat(max);
+    var over = bid > parseFloat(lot.bid_limit) || top > parseFloat(lot.max_limit);
+    var threshold = parseFloat(lot.confirm_above);
+    if (over || !(bid > threshold || top > threshold)) return "";
+    var now = lot.current_price ? "the current bid is " + lot.current_price : "it starts at " + lot.starting_price;
+    var what = top > threshold ? "a maximum of " + max : amount;
+    return "Bid " + what + " " + lot.currency + "? That is far above the price (" + now + " " + lot.currency + ").";
+  }
+
   var bidForm = $("[data-bid-form]");
   if (bidForm) {
     bidForm.addEventListener("submit", function (event) {
@@ -142,6 +157,11 @@
       var max = bidForm.querySelector("[name=max_amount]").value.trim();
       var payload = { action: "bid", lot_id: lot.id, amount: amount };
       if (max) payload.max_amount = max;
+      var question = largeJumpQuestion(amount, max);
+      if (question && !window.confirm(question)) {
+        note("Bid not sent.");
+        return;
+      }
       if (send(payload)) note("Bid sent…");
     });
   }
@@ -160,6 +180,7 @@
         mode: f.mode.value,
         extend_seconds: parseInt(f.extend_seconds.value, 10),
         quantity: parseInt(f.quantity.value, 10),
+        bid_ceiling: f.bid_ceiling.value || null,
       });
     });
   }

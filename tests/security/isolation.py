@@ -449,7 +449,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "shows.showmute": AdminModel("vd", "vd"),
     "shows.showreminder": AdminModel("v", "v"),
     "shows.pinevent": AdminModel("v", "v"),
-    "shows.lot": AdminModel("v", "v"),
+    "shows.lot": AdminModel("vc", "vc"),  # only an open lot's ceiling is editable
 }
 ADMIN_VIEWS = ("changelist", "add", "history", "delete", "change", "redirect")
 

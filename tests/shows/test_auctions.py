@@ -23,8 +23,7 @@ from shows.auctions import (
 )
 from shows.exceptions import BidNotAllowed, BidTooLow, InvalidMessage, LotClosed, LotError, NotAllowed
 from shows.models import Bid, Lot, ShowMute, ShowRole
-from shows.services import show_buy_now, show_create, show_end, show_go_live
-from tests.catalog.factories import ProductFactory, VariantFactory
+from shows.services import show_buy_now, show_end
 from tests.concurrency import race
 from tests.shops.factories import UserFactory
 from tests.shows.roomkit import ADDRESS
@@ -40,21 +39,6 @@ def make_bidder(name: str, *, card: str = GOOD_CARD):
     address_save(user=user, data=ADDRESS)
     payment_method_save(user=user, card_number=card)
     return user
-
-
-@pytest.fixture
-def item(shop):
-    product = ProductFactory(shop=shop, title="Signed Test Pressing")
-    return VariantFactory(product=product, sku="TP-1", price="80.00", on_hand=3)
-
-
-@pytest.fixture
-def live_show(shop, item):
-    return show_go_live(
-        show=show_create(
-            shop=shop, title="Auction night", scheduled_start=timezone.now(), products=[item.product]
-        )
-    )
 
 
 def start(show, merchant, item, **terms) -> Lot:
