@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from config.redact import Secret
 from orders.admin import ReadOnlyAdminMixin, ReadOnlyInline
-from orders.models import Reservation
+from shops.admin_refusals import AdminRefused, RefusalAdminMixin
 from shops.admin_scoping import ShopScopedInline, ShopScopedModelAdmin
 from shops.models import User
 
@@ -39,6 +39,7 @@ from .models import (
     ShowRole,
     ShowSummary,
 )
+from .selectors import deals_with_units_claimed
 
 FROM_CHANGE_PAGE = "_from_change"
 
@@ -89,6 +90,20 @@ class LineupItemInline(ShopScopedInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
 
+    # An ended or cancelled show's lineup is fixed (shows.services.lineup_set): shown, not editable.
+    def has_add_permission(self, request, obj=None):
+        return (obj is None or services.show_lineup_editable(obj)) and super().has_add_permission(
+            request, obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        editable = obj is None or services.show_lineup_editable(obj)
+        return editable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        editable = obj is None or services.show_lineup_editable(obj)
+        return editable and super().has_delete_permission(request, obj)
+
 
 class UsernameField(forms.ModelChoiceField):
     """A user picked by username: merchants may name anyone, but can't browse the list of accounts."""
@@ -136,7 +151,7 @@ class ShowRoleInline(ShopScopedInline):
 
 
 @admin.register(Show)
-class ShowAdmin(ShopScopedModelAdmin):
+class ShowAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
     list_display = (
         "title",
         "shop",
@@ -250,10 +265,51 @@ class ShowAdmin(ShopScopedModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ("shop",) if obj is not None else ()  # a show stays in its shop, as in the API
+        if obj is not None and not services.show_reschedulable(obj):
+            fixed += ("scheduled_start",)
+        return (*self.readonly_fields, *fixed)
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if not change:  # the new show's key, shown once on the page after saving
-            request._lm_new_stream_key = services.show_stream_key_rotate(show=obj)
+        # A cleared cover comes as False from the form; the model stores "".
+        data = {**form.cleaned_data, "cover": form.cleaned_data.get("cover") or ""}
+        fields = [name for name in services.SHOW_EDITABLE if name in form.cleaned_data]
+        try:
+            if change:
+                changed = [name for name in fields if name in form.changed_data]
+                services.show_update(show=obj, user=request.user, **{name: data[name] for name in changed})
+                return
+            show = services.show_create(shop=data["shop"], **{name: data[name] for name in fields})
+        except ShowError as exc:
+            raise AdminRefused(exc.message) from exc
+        # The admin goes on with the form's instance (inlines, log entry, the key page): make it the row.
+        obj.pk, obj.stream_key_hash, obj.stream_key_hint = show.pk, show.stream_key_hash, show.stream_key_hint
+        request._lm_new_stream_key = show.stream_key  # shown once, on the page after saving
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not LineupItem:
+            return super().save_formset(request, form, formset, change)
+        if not formset.has_changed() and not formset.deleted_forms:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return None
+        # The whole lineup in the posted order, through the service that checks the show's status.
+        kept = [f for f in formset.forms if f not in formset.deleted_forms and f.cleaned_data.get("product")]
+        kept.sort(key=lambda f: f.cleaned_data.get("position") or 0)
+        try:
+            services.lineup_set(
+                show=form.instance,
+                user=request.user,
+                product_ids=[f.cleaned_data["product"].pk for f in kept],
+            )
+        except ShowError as exc:
+            raise AdminRefused(exc.message) from exc
+        formset.new_objects = [f.instance for f in kept if f.instance.pk is None]
+        formset.changed_objects = [
+            (f.instance, f.changed_data) for f in kept if f.instance.pk and f.has_changed()
+        ]
+        formset.deleted_objects = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        return None
 
     def response_add(self, request, obj, post_url_continue=None):
         raw = getattr(request, "_lm_new_stream_key", None)
@@ -398,9 +454,6 @@ class ShowSummaryAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
         return f"{summary.sales_total} {summary.currency}"
 
 
-CLAIMED_STATUSES = [Reservation.Status.ACTIVE, Reservation.Status.CONVERTED]
-
-
 @admin.register(FlashDeal)
 class FlashDealAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
     shop_path = "show__shop"
@@ -411,12 +464,11 @@ class FlashDealAdmin(ReadOnlyAdminMixin, ShopScopedModelAdmin):
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request):
-        claims = Q(claims__reservation__status__in=CLAIMED_STATUSES)
-        return super().get_queryset(request).annotate(claimed=Sum("claims__quantity", filter=claims))
+        return deals_with_units_claimed(super().get_queryset(request))
 
-    @admin.display(description="Units claimed", ordering="claimed")
+    @admin.display(description="Units claimed", ordering="claimed_units")
     def units_claimed(self, deal):
-        return deal.claimed or 0
+        return deal.claimed_units
 
 
 @admin.register(Giveaway)

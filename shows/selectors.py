@@ -2,15 +2,28 @@
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.selectors import products_storefront
+from orders.models import Reservation
 from shops.models import Shop
 from shops.selectors import shop_ids_for_user
 
-from .models import Bid, ChatMessage, FlashDeal, Giveaway, GiveawayEntry, Lot, PinEvent, Show, ShowReminder
+from .models import (
+    Bid,
+    ChatMessage,
+    DealClaim,
+    FlashDeal,
+    Giveaway,
+    GiveawayEntry,
+    Lot,
+    PinEvent,
+    Show,
+    ShowReminder,
+)
 
 
 def _public_shows() -> QuerySet[Show]:
@@ -102,6 +115,25 @@ def live_shows_pinning_variants(*, variant_ids) -> list[Show]:
         if variant_id in wanted
     }
     return [show for show in shows if show.pinned_product_id in hit]
+
+
+# A deal's unit counts as claimed while its hold runs or once it was paid for; an expired or released
+# hold gives it back.
+DEAL_CLAIMED_STATUSES = (Reservation.Status.ACTIVE, Reservation.Status.CONVERTED)
+
+
+def deal_units_claimed(*, deal: FlashDeal, user=None) -> int:
+    """Units of `deal` claimed (by `user`, when given): what deal_buy checks its limits against."""
+    claims = DealClaim.objects.filter(deal=deal, reservation__status__in=DEAL_CLAIMED_STATUSES)
+    if user is not None:
+        claims = claims.filter(user=user)
+    return claims.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def deals_with_units_claimed(queryset: QuerySet[FlashDeal]) -> QuerySet[FlashDeal]:
+    """`queryset` with `claimed_units` on each deal (the admin's list), by the same rule."""
+    counted = Q(claims__reservation__status__in=DEAL_CLAIMED_STATUSES)
+    return queryset.annotate(claimed_units=Coalesce(Sum("claims__quantity", filter=counted), 0))
 
 
 def deal_active(*, show: Show):

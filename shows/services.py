@@ -8,7 +8,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.exceptions import InsufficientStock
@@ -51,7 +50,7 @@ from .models import (
 )
 from .permissions import DEAL, GIVEAWAY, HOST, MODERATE, PIN, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
-from .selectors import show_pinned_product
+from .selectors import deal_units_claimed, show_pinned_product
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +104,8 @@ def show_create(
     scheduled_start: datetime,
     description: str = "",
     playback_url: str = "",
+    replay_url: str = "",
+    cover=None,
     products: list[Product] | None = None,
 ) -> Show:
     """A new scheduled show. Its stream key is on the returned instance only (`show.stream_key`), to
@@ -117,6 +118,8 @@ def show_create(
             description=description,
             scheduled_start=scheduled_start,
             playback_url=playback_url,
+            replay_url=replay_url,
+            cover=cover or "",
             stream_key_hash=stream_key_digest(key),
             stream_key_hint=key[-4:],
         )
@@ -152,7 +155,17 @@ def lineup_add(*, show: Show, product_id: int) -> LineupItem:
     return item
 
 
-SHOW_EDITABLE = ("title", "description", "scheduled_start", "playback_url", "replay_url")
+SHOW_EDITABLE = ("title", "description", "cover", "scheduled_start", "playback_url", "replay_url")
+
+
+def show_reschedulable(show: Show) -> bool:
+    """The start time moves only while the show is still scheduled (show_update; the admin's form)."""
+    return show.status == Show.Status.SCHEDULED
+
+
+def show_lineup_editable(show: Show) -> bool:
+    """The lineup changes until the show ends (lineup_set; the admin's lineup inline)."""
+    return show.status in (Show.Status.SCHEDULED, Show.Status.LIVE)
 
 
 @transaction.atomic
@@ -163,7 +176,7 @@ def show_update(*, show: Show, user, **changes) -> Show:
     if unknown:
         raise ValueError(f"not editable: {', '.join(sorted(unknown))}")
     show = _lock(show)
-    if "scheduled_start" in changes and show.status != Show.Status.SCHEDULED:
+    if "scheduled_start" in changes and not show_reschedulable(show):
         raise ShowStateError(f"A {show.get_status_display().lower()} show cannot be rescheduled.")
     for name, value in changes.items():
         setattr(show, name, value)
@@ -177,7 +190,7 @@ def lineup_set(*, show: Show, user, product_ids: list[int]) -> list[LineupItem]:
     """Replace the lineup with these products of the show's shop, in this order."""
     _require(user=user, show=show, right=HOST)
     show = _lock(show)
-    if show.status not in (Show.Status.SCHEDULED, Show.Status.LIVE):
+    if not show_lineup_editable(show):
         raise ShowStateError(f"The lineup of a {show.get_status_display().lower()} show is fixed.")
     if len(set(product_ids)) != len(product_ids):
         raise InvalidMessage("Each product can be in the lineup once.")
@@ -394,19 +407,10 @@ def whole_number(value, low: int, high: int, name: str) -> int:
     return value
 
 
-def _deal_units_claimed(deal: FlashDeal, *, user=None) -> int:
-    claims = DealClaim.objects.filter(
-        deal=deal, reservation__status__in=[Reservation.Status.ACTIVE, Reservation.Status.CONVERTED]
-    )
-    if user is not None:
-        claims = claims.filter(user=user)
-    return claims.aggregate(n=Sum("quantity"))["n"] or 0
-
-
 def deal_state(deal: FlashDeal | None) -> dict | None:
     if deal is None:
         return None
-    return events.deal_payload(deal, units_left=max(deal.units_total - _deal_units_claimed(deal), 0))
+    return events.deal_payload(deal, units_left=max(deal.units_total - deal_units_claimed(deal=deal), 0))
 
 
 @transaction.atomic
@@ -484,9 +488,9 @@ def deal_buy(*, show: Show, user, variant_id: int) -> Reservation:
     )
     if deal is None or deal.ends_at <= timezone.now():
         raise DealUnavailable("This deal has ended.")
-    if _deal_units_claimed(deal) >= deal.units_total:
+    if deal_units_claimed(deal=deal) >= deal.units_total:
         raise DealUnavailable("The deal is sold out.")
-    if _deal_units_claimed(deal, user=user) >= deal.per_buyer_limit:
+    if deal_units_claimed(deal=deal, user=user) >= deal.per_buyer_limit:
         raise DealUnavailable(f"The deal allows {deal.per_buyer_limit} per buyer.")
     reservation = reservation_create(
         user=user, variant_id=variant_id, quantity=1, show_id=show.pk, unit_price=deal.price

@@ -1,5 +1,7 @@
 """Merchants plan and run their shows from the admin, and only ever see their own shop's rows."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -9,7 +11,7 @@ from django.utils import timezone
 from shops.models import Shop
 from shops.services import shop_set_status
 from shows.exceptions import InvalidMessage
-from shows.models import BlockedWord, LineupItem, ShopBan, Show, ShowRole
+from shows.models import BlockedWord, LineupItem, ShopBan, Show, ShowRole, stream_key_digest
 from shows.permissions import PIN, show_rights
 from shows.services import chat_post, show_create, show_go_live, viewer_ban
 from tests.catalog.factories import ProductFactory
@@ -244,3 +246,145 @@ def test_lineup_product_autocomplete_offers_only_the_merchants_products(
 
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["Blue Train LP"]
+
+
+def _lineup(show):
+    return list(
+        LineupItem.objects.filter(show=show).order_by("position", "id").values_list("product_id", flat=True)
+    )
+
+
+def test_a_live_show_cannot_be_rescheduled_from_the_admin_but_its_other_details_change(
+    client, merchant, shop, show
+):
+    show = show_go_live(show=show, user=merchant)
+    item = LineupItem.objects.get(show=show)
+    second = ProductFactory(shop=shop, title="Giant Steps LP")
+    planned = show.scheduled_start
+    client.force_login(merchant)
+
+    html = client.get(_change_url(show)).content.decode()
+    assert 'name="scheduled_start_0"' not in html  # shown read-only
+    response = client.post(
+        _change_url(show),
+        _show_form(
+            show,
+            lineup=[(item, item.product, 1), (None, second, 0)],
+            title="Friday Crate Digging (live)",
+            scheduled_start_0="2031-01-01",
+            scheduled_start_1="20:00:00",
+        ),
+    )
+
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert show.scheduled_start == planned
+    assert show.title == "Friday Crate Digging (live)"
+    assert _lineup(show) == [second.pk, item.product_id]  # a live show's lineup still changes
+
+
+def test_a_scheduled_show_is_rescheduled_from_the_admin(client, merchant, show):
+    item = LineupItem.objects.get(show=show)
+    client.force_login(merchant)
+
+    response = client.post(
+        _change_url(show),
+        _show_form(
+            show,
+            lineup=[(item, item.product, 0)],
+            scheduled_start_0="2031-01-01",
+            scheduled_start_1="20:00:00",
+        ),
+    )
+
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert timezone.localtime(show.scheduled_start).strftime("%Y-%m-%d %H:%M") == "2031-01-01 20:00"
+
+
+def test_an_ended_shows_lineup_and_start_are_read_only_in_the_admin(client, merchant, shop, show):
+    from shows.services import show_end
+
+    show = show_end(show=show_go_live(show=show, user=merchant), user=merchant)
+    item = LineupItem.objects.get(show=show)
+    second = ProductFactory(shop=shop, title="Giant Steps LP")
+    planned = show.scheduled_start
+    client.force_login(merchant)
+
+    html = client.get(_change_url(show)).content.decode()
+    assert 'name="lineup_items-0-product"' not in html and 'name="scheduled_start_0"' not in html
+    response = client.post(
+        _change_url(show),
+        _show_form(
+            show,
+            lineup=[(item, second, 0), (None, second, 1)],
+            scheduled_start_0="2031-01-01",
+            scheduled_start_1="20:00:00",
+            **{"lineup_items-0-DELETE": "on"},
+        ),
+    )
+
+    assert response.status_code == 302
+    show.refresh_from_db()
+    assert show.scheduled_start == planned
+    assert _lineup(show) == [item.product_id]
+
+
+def test_a_new_show_is_made_by_show_create_with_its_key_shown_once(client, merchant, shop):
+    client.force_login(merchant)
+    start = timezone.localtime(timezone.now() + timezone.timedelta(days=1))
+
+    response = client.post(
+        reverse("admin:shows_show_add"),
+        {
+            "shop": shop.pk,
+            "title": "Sunday Soul",
+            "description": "",
+            "scheduled_start_0": start.strftime("%Y-%m-%d"),
+            "scheduled_start_1": start.strftime("%H:%M:%S"),
+            "playback_url": "",
+            "replay_url": "https://media.example.test/soul.m3u8",
+            "lineup_items-TOTAL_FORMS": "0",
+            "lineup_items-INITIAL_FORMS": "0",
+            "roles-TOTAL_FORMS": "0",
+            "roles-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200  # the page with the new stream key
+    show = Show.objects.get(title="Sunday Soul")
+    assert (show.shop, show.status, show.replay_url) == (
+        shop,
+        Show.Status.SCHEDULED,
+        "https://media.example.test/soul.m3u8",
+    )
+    html = response.content.decode()
+    assert "Copy your stream key" in html
+    keys = [
+        k for k in re.findall(r"[A-Za-z0-9_-]{20,}", html) if stream_key_digest(k) == show.stream_key_hash
+    ]
+    assert len(keys) == 1 and keys[0].endswith(show.stream_key_hint)
+
+
+def test_the_deal_list_counts_claimed_units_by_the_services_rule(client, merchant, shop, show, variant):
+    from datetime import timedelta
+
+    from orders.models import Reservation
+    from orders.services import reservations_release_expired
+    from shows.selectors import deal_units_claimed
+    from shows.services import deal_start, show_buy_now
+
+    show = show_go_live(show=show, user=merchant)
+    deal = deal_start(
+        show=show, user=merchant, variant_id=variant.pk, price="9.99", units=4, per_buyer_limit=1
+    )
+    buyers = [UserFactory() for _ in range(3)]
+    holds = [show_buy_now(show=show, user=buyer, variant_id=variant.pk) for buyer in buyers]
+    Reservation.objects.filter(pk=holds[0].pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert reservations_release_expired() == 1  # an expired hold gives its unit back
+    client.force_login(merchant)
+
+    html = client.get(reverse("admin:shows_flashdeal_changelist")).content.decode()
+
+    assert deal_units_claimed(deal=deal) == 2
+    assert '<td class="field-units_claimed">2</td>' in html
