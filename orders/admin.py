@@ -33,7 +33,7 @@ from .models import (
     ShippingMethod,
     WaitlistEntry,
 )
-from .services import order_cancel, order_mark_delivered, order_refund, order_ship, review_set_hidden
+from .services import order_cancel, order_mark_delivered, order_refund, orders_ship, review_set_hidden
 
 S = Order.Status
 FROM_CHANGE_PAGE = "_from_change"
@@ -308,33 +308,34 @@ class OrderAdmin(ShopScopedModelAdmin):
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/orders/order/action_confirm.html", context)
 
-    def _apply(self, request, orders, apply: Callable[[Order], str | None], *, done: str) -> list[Order]:
+    def _apply(self, request, orders, apply: Callable[[Order], str], *, done: str) -> None:
         """Run `apply` per order; a domain error is reported for that order and the rest go on."""
-        succeeded = []
+        succeeded, refused = [], []
         for order in orders:
             try:
-                note = apply(order)
-            except OrderError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-                continue
-            except InsufficientStock:
-                self.message_user(
-                    request,
-                    f"Order {order.number}: the stock records don't cover its units; nothing was changed.",
-                    messages.ERROR,
+                succeeded.append((order, apply(order)))
+            except (OrderError, InsufficientStock) as exc:
+                refused.append((order, exc))
+        self._report(request, succeeded, refused, done=done)
+
+    def _report(self, request, succeeded: list[tuple[Order, str]], refused, *, done: str) -> None:
+        """An error message per refused order, a log entry per changed one, then one success line."""
+        for order, exc in refused:
+            if isinstance(exc, InsufficientStock):
+                message = (
+                    f"Order {order.number}: the stock records don't cover its units; nothing was changed."
                 )
-                continue
-            if note is None:
-                continue
+            else:
+                message = exc.message
+            self.message_user(request, message, messages.ERROR)
+        for order, note in succeeded:
             self.log_change(request, order, note)
-            succeeded.append(order)
         if succeeded:
-            numbers = ", ".join(o.number for o in succeeded)
+            numbers = ", ".join(order.number for order, _ in succeeded)
             count = len(succeeded)
             self.message_user(
                 request, f"{count} order{'s' if count != 1 else ''} {done}: {numbers}.", messages.SUCCESS
             )
-        return succeeded
 
     @admin.action(description="Mark shipped…", permissions=["change"])
     def mark_shipped(self, request, queryset):
@@ -355,24 +356,15 @@ class OrderAdmin(ShopScopedModelAdmin):
                 ),
                 button="Mark shipped",
             )
-        shipped_with_parcel: set[int] = set()
         carrier, tracking = form.cleaned_data["carrier"], form.cleaned_data["tracking_number"]
-
-        def ship(order):
-            if order.pk in shipped_with_parcel:
-                return None  # already went out in a parcel shipped a moment ago
-            shipment = order_ship(order=order, actor=request.user, carrier=carrier, tracking_number=tracking)
-            shipped_with_parcel.update(shipment.orders.values_list("pk", flat=True))
-            return f"Shipped with {carrier} {tracking}"
-
-        self._apply(request, orders, ship, done="marked shipped")
-        bundled = Order.objects.filter(pk__in=shipped_with_parcel).exclude(pk__in=[o.pk for o in orders])
-        if bundled:
-            self.message_user(
-                request,
-                "Shipped in the same parcel: " + ", ".join(o.number for o in bundled) + ".",
-                messages.INFO,
-            )
+        result = orders_ship(orders=orders, actor=request.user, carrier=carrier, tracking_number=tracking)
+        note = f"Shipped with {carrier} {tracking}"
+        self._report(
+            request, [(order, note) for order in result.shipped], result.refused, done="marked shipped"
+        )
+        if result.bundled:
+            numbers = ", ".join(order.number for order in result.bundled)
+            self.message_user(request, f"Shipped in the same parcel: {numbers}.", messages.INFO)
         return self._after_action(request, orders)
 
     @admin.action(description="Mark delivered", permissions=["change"])

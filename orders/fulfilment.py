@@ -6,6 +6,7 @@ no lock held: the refund is reserved first, then sent, then confirmed or rolled 
 """
 
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,10 +16,11 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from catalog.exceptions import InsufficientStock
 from catalog.stock import stock_adjust, stock_ship
 from config.faults import fault_point
 
-from .exceptions import IllegalTransition, RefundError
+from .exceptions import IllegalTransition, OrderError, RefundError
 from .lifecycle import NOT_YET_SHIPPED, order_event_add, order_lock, order_transition
 from .models import Order, OrderEvent, OrderLine, Payment, Refund, Shipment
 from .payments import get_gateway
@@ -122,6 +124,37 @@ def order_ship(*, order: Order, actor, carrier: str, tracking_number: str) -> Sh
         for each in bundled:
             order_shipped_emit(order=each, shipment=shipment)
     return shipment
+
+
+@dataclass
+class ParcelsShipped:
+    """What orders_ship did: the selected orders shipped (each with its whole parcel), the ones refused
+    with the reason, and the orders that went out in those parcels without being selected."""
+
+    shipped: list[Order] = field(default_factory=list)
+    refused: list[tuple[Order, OrderError | InsufficientStock]] = field(default_factory=list)
+    bundled: list[Order] = field(default_factory=list)
+
+
+def orders_ship(*, orders: list[Order], actor, carrier: str, tracking_number: str) -> ParcelsShipped:
+    """Ship several orders (the admin's selection) with one tracking number. A parcel goes out once: an
+    order that left in the parcel of one shipped before it is skipped. An order the rules refuse is
+    reported and the others go on."""
+    result = ParcelsShipped()
+    in_parcels: set[int] = set()
+    for order in orders:
+        if order.pk in in_parcels:
+            continue
+        try:
+            shipment = order_ship(order=order, actor=actor, carrier=carrier, tracking_number=tracking_number)
+        except (OrderError, InsufficientStock) as exc:
+            result.refused.append((order, exc))
+            continue
+        in_parcels.update(shipment.orders.values_list("pk", flat=True))
+        result.shipped.append(order)
+    selected = {order.pk for order in orders}
+    result.bundled = list(Order.objects.filter(pk__in=in_parcels - selected).order_by("pk"))
+    return result
 
 
 @transaction.atomic

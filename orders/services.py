@@ -180,6 +180,7 @@ from .fulfilment import (  # noqa: E402
     order_ship,
     orders_expire_unpaid,
     orders_redrive_stuck,
+    orders_ship,
 )
 from .payments.webhooks import payment_webhook_handle  # noqa: E402
 from .reservations import (  # noqa: E402
@@ -210,6 +211,7 @@ __all__ = [
     "prize_order_place",
     "orders_expire_unpaid",
     "orders_redrive_stuck",
+    "orders_ship",
     "payment_method_delete",
     "payment_method_save",
     "payment_webhook_handle",

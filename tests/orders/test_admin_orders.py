@@ -128,6 +128,37 @@ def test_orders_bought_in_one_show_ship_together_in_one_parcel(
 
 
 @pytest.mark.django_db
+def test_selecting_every_order_of_a_parcel_ships_it_once_and_a_refused_order_changes_nothing(
+    client, merchant, shop, shopper, other_shopper, variant, django_capture_on_commit_callbacks
+):
+    from django.contrib.admin.models import LogEntry
+
+    show = show_go_live(show=show_create(shop=shop, title="Friday crate dig", scheduled_start=timezone.now()))
+    first = place_order(shopper, variant, show_id=show.pk, capture=django_capture_on_commit_callbacks)
+    second = place_order(shopper, variant, show_id=show.pk, capture=django_capture_on_commit_callbacks)
+    cancelled = place_order(other_shopper, variant, capture=django_capture_on_commit_callbacks)
+    order_cancel(order=cancelled, actor=merchant, reason="Asked to")
+    client.force_login(merchant)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _apply(
+            client, "mark_shipped", [first, second, cancelled], carrier="UPS", tracking_number="1Z9"
+        )
+
+    assert _messages(response) == [
+        ("error", f"Order {cancelled.number} is cancelled; it cannot be shipped."),
+        ("success", f"1 order marked shipped: {first.number}."),  # the parcel went out once, with both
+    ]
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {first.pk: "shipped", second.pk: "shipped", cancelled.pk: "cancelled"}
+    assert Shipment.objects.get(orders=first).tracking_number == "1Z9"
+    assert _stock(variant) == (3, 0)  # the two shipped units left; the cancelled one went back
+    assert list(LogEntry.objects.values_list("object_id", "change_message")) == [
+        (str(first.pk), "Shipped with UPS 1Z9")
+    ]
+
+
+@pytest.mark.django_db
 def test_partial_then_full_refund_ends_the_order_and_returns_stock(
     client, merchant, variant, packed_order, mailoutbox, django_capture_on_commit_callbacks
 ):
