@@ -6,6 +6,7 @@ reported as skipped. All lookups are made within the target shop, so a row can n
 shop's product or variant, whatever its shop column, product slug or SKU says.
 """
 
+import copy
 import csv
 import io
 import re
@@ -18,15 +19,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch, QuerySet
-from django.utils import timezone
 
 from shops.models import Shop
 
 from .exceptions import StockBelowAllocated
 from .models import Category, Product, Variant
-from .services import product_create, variant_create
+from .services import product_create, product_update, variant_create, variant_update
 from .stock import stock_set_on_hand
-from .storefront_cache import product_page_invalidate
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 10_000
@@ -509,9 +508,8 @@ def _apply_row(row: _Row, plan: _Plan, result: ImportResult) -> None:
                 **{name: value for name, value in row.product.items() if name != "status"},
             )
         elif product_changes:
-            # An update query, not save(): if the row is rolled back, the cached instance stays true.
-            Product.objects.filter(pk=product.pk).update(**product_changes, updated_at=timezone.now())
-            product_page_invalidate(shop_id=product.shop_id, slugs=[product.slug])
+            # On a copy: if the row is rolled back, the cached instance stays true.
+            product_update(product=copy.copy(product), **product_changes)
         new_variant = None
         if row.has_variant and variant is None:
             new_variant = variant_create(
@@ -522,7 +520,7 @@ def _apply_row(row: _Row, plan: _Plan, result: ImportResult) -> None:
                 **row.variant,
             )
         elif variant_changes:
-            Variant.objects.filter(pk=variant.pk).update(**variant_changes)
+            variant_update(variant=copy.copy(variant), **variant_changes)
         if stock_change:
             stock_set_on_hand(variant_id=variant.pk, on_hand=row.on_hand)
 
