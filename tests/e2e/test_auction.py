@@ -1,6 +1,6 @@
 """A live auction in three browsers: the merchant starts a lot from the console, two seeded bidders
 (saved card and address) bid from their phones, a late bid extends the clock, and the winner is
-charged and sees their order."""
+charged and sees their order. And the bid panel's confirm step for a far higher bid."""
 
 import re
 
@@ -89,3 +89,54 @@ def test_two_bidders_a_late_bid_extends_the_clock_and_the_winner_sees_the_order(
     expect(bea).to_have_url(re.compile(rf"/orders/{re.escape(number)}/"))
     expect(bea.locator("main")).to_contain_text("First Light Sessions")
     expect(bea.locator("main")).to_contain_text("11.00")
+
+
+def test_a_far_higher_bid_asks_to_confirm_and_an_absurd_one_is_refused_naming_the_limit(new_context, orm):
+    from catalog.models import Variant
+    from shops.models import User
+    from shows.auctions import lot_start
+
+    with orm():
+        show = make_show(title="E2E: bid bounds", product_slugs=("motorik-hours",), live=True)
+        variant = Variant.objects.filter(product__slug="motorik-hours").order_by("pk").first()
+        merchant = User.objects.get(username="merchant")
+        lot_start(
+            show=show, user=merchant, variant_id=variant.pk, starting_price="10.00", duration_seconds=300
+        )
+    bea = new_context(phone=True).new_page()
+    log_in(bea, *BIDDER)
+    bea.goto(f"/shows/{show.pk}/")
+    expect(bea.locator("[data-show-room]")).to_have_attribute("data-conn", "open")
+    panel, form = bea.locator("#auction-panel"), bea.locator("#bid-form")
+    expect(panel.locator("[data-lot-status]")).to_have_attribute("data-status", "open")
+    questions: list[str] = []
+    answer = {"accept": False}
+
+    def on_dialog(dialog) -> None:
+        questions.append(dialog.message)
+        if answer["accept"]:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    bea.on("dialog", on_dialog)
+    amount = form.get_by_label("Your bid")
+
+    # Above what the server takes: sent unasked, and the server's refusal names the limit.
+    amount.fill("999999999.99")
+    form.get_by_role("button", name=re.compile(r"^Bid ")).click()
+    expect(panel.locator("[data-lot-note]")).to_contain_text("at most 100.00")
+    assert questions == []
+
+    # Far above the price but allowed: the page asks first; "Cancel" sends nothing.
+    amount.fill("50.00")
+    form.get_by_role("button", name=re.compile(r"^Bid ")).click()
+    expect(panel.locator("[data-lot-note]")).to_have_text("Bid not sent.")
+    assert len(questions) == 1 and "50.00" in questions[0] and "far above" in questions[0]
+    expect(panel.locator("[data-lot-leader]")).to_have_text("no bids yet")
+
+    answer["accept"] = True
+    form.get_by_role("button", name=re.compile(r"^Bid ")).click()
+    expect(panel.locator("[data-lot-price]")).to_have_text("50.00")
+    expect(panel.locator("[data-lot-leader]")).to_have_text("Bea Bidder")
+    assert len(questions) == 2
