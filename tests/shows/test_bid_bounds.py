@@ -13,14 +13,14 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from catalog.models import Stock
-from shows.auctions import bid_place, lot_bid_bounds, lot_ceiling_set, lot_close
+from shows.auctions import bid_place, lot_bid_bounds, lot_ceiling_set, lot_close, lot_relist
 from shows.exceptions import BidTooHigh, InvalidMessage, LotClosed, NotAllowed, ShowError
 from shows.models import Bid, Lot
 from tests.api.conftest import key_client
 from tests.concurrency import race
 from tests.shows.bid_bounds import BID_BOUNDS_TRIED, BID_JUMP, MAX_BID_JUMP
 from tests.shows.roomkit import clear_rate_limits, join, next_of
-from tests.shows.test_auctions import make_bidder, start
+from tests.shows.test_auctions import SAVES_THEN_DECLINES, expire, make_bidder, start
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +148,19 @@ def test_the_seller_changes_an_open_lots_ceiling_but_never_below_what_was_accept
     lot_close(lot_id=lot.pk, force=True)
     with pytest.raises(LotClosed):
         lot_ceiling_set(lot_id=lot.pk, user=merchant, bid_ceiling="40.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relisted_lot_keeps_its_ceiling(live_show, merchant, item):
+    lot = start(live_show, merchant, item, bid_ceiling="40.00")
+    bid_place(
+        show=live_show, user=make_bidder("winner", card=SAVES_THEN_DECLINES), lot_id=lot.pk, amount="20.00"
+    )
+    expire(lot)
+    lot_close(lot_id=lot.pk)  # the charge (eager, after commit) is declined
+    assert Lot.objects.get(pk=lot.pk).status == Lot.Status.PAYMENT_FAILED
+    relisted = lot_relist(lot_id=lot.pk, user=merchant)
+    assert (relisted.bid_ceiling, lot_bid_bounds(relisted).bid_limit) == (Decimal("40.00"), Decimal("40.00"))
 
 
 @pytest.mark.django_db(transaction=True)
