@@ -135,10 +135,6 @@ def lot_bid_bounds(lot: Lot) -> BidBounds:
     return BidBounds(minimum, bid_limit, max_limit, min(confirm_above, max_limit))
 
 
-def lot_next_minimum(lot: Lot) -> Decimal:
-    return lot_bid_bounds(lot).minimum
-
-
 def _bid_bounds_check(lot: Lot, *, amount: Decimal, ceiling: Decimal, leading: bool) -> BidBounds:
     """Refuse an amount or a maximum above what the lot accepts now, naming the allowed maximum. The
     leader only raises their maximum (their amount is not a new bid)."""
