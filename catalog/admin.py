@@ -23,7 +23,10 @@ from .services import (
     PRODUCT_EDITABLE,
     product_create,
     product_delete,
-    product_images_renditions_enqueue,
+    product_image_add,
+    product_image_delete,
+    product_image_replace,
+    product_image_update,
     product_update,
     products_set_status,
     variant_create,
@@ -279,13 +282,34 @@ class ProductAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is ProductImage:
-            super().save_formset(request, form, formset, change)
-            changed = [f.instance.pk for f in formset.forms if f.instance.pk and "image" in f.changed_data]
-            product_images_renditions_enqueue(image_ids=changed)
-            return None
+            return self._save_images(form.instance, formset)
         if formset.model is not Variant:
             return super().save_formset(request, form, formset, change)
         return self._save_variants(form.instance, formset)
+
+    def _save_images(self, product, formset):
+        """Each image row through the image services (uploads checked, renditions made after commit)."""
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for image_form in formset.deleted_forms:
+            if image_form.instance.pk is not None:
+                product_image_delete(image=image_form.instance)
+                formset.deleted_objects.append(image_form.instance)
+        for image_form in formset.forms:
+            if image_form in formset.deleted_forms or not image_form.has_changed():
+                continue
+            data, image, changed = image_form.cleaned_data, image_form.instance, image_form.changed_data
+            if image.pk is None:
+                image = product_image_add(
+                    product=product, image=data["image"], alt_text=data["alt_text"], position=data["position"]
+                )
+                formset.new_objects.append(image)
+                continue
+            if "image" in changed:
+                product_image_replace(image=image, file=data["image"])
+            product_image_update(
+                image=image, **{name: data[name] for name in ("alt_text", "position") if name in changed}
+            )
+            formset.changed_objects.append((image, changed))
 
     def _save_variants(self, product, formset):
         """Deletes first (a freed SKU can be reused), then changes and new rows, all through the

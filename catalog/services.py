@@ -223,6 +223,16 @@ def product_image_update(
     return image
 
 
+def product_image_replace(*, image: ProductImage, file: File) -> ProductImage:
+    """A new upload in place of the photo (the admin's form); its renditions are made again after commit."""
+    validate_image_upload(file)
+    image.image = file
+    image.save(update_fields=["image"])
+    product_images_renditions_enqueue(image_ids=[image.pk])
+    _product_pages_invalidate(product_ids=[image.product_id])
+    return image
+
+
 def product_image_delete(*, image: ProductImage) -> None:
     _product_pages_invalidate(product_ids=[image.product_id])
     image.delete()

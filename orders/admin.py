@@ -227,6 +227,11 @@ class OrderAdmin(ShopScopedModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # orders are money records: cancel or refund, never delete
 
+    # Every field is read-only and every change is an action: saving the page writes nothing to the order
+    # (a plain save would write back the whole row as read, over a payment or cancellation made meanwhile).
+    def save_model(self, request, obj, form, change):
+        pass
+
     # --- Read-only displays -----------------------------------------------------------------
 
     @admin.display(description="Live show", boolean=True)

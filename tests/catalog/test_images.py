@@ -258,3 +258,42 @@ def test_a_good_cover_and_logo_still_upload(client, merchant, shop, media_root):
     shop.refresh_from_db()
     assert Show.objects.get(pk=show.pk).cover and shop.logo
     assert len(_stored_files(media_root)) == 2
+
+
+@pytest.mark.django_db
+def test_admin_image_rows_are_added_replaced_relabelled_and_deleted_through_the_services(
+    client, merchant, shop, media_root, django_capture_on_commit_callbacks
+):
+    product = ProductFactory(shop=shop, title="Poster")
+    kept = product_image_add(product=product, image=_upload(_png(), name="front.png"), alt_text="Front")
+    gone = product_image_add(product=product, image=_upload(_png(), name="back.png"), alt_text="Back")
+    client.force_login(merchant)
+    data = {
+        **_product_form(shop, product),
+        "images-TOTAL_FORMS": "3",
+        "images-INITIAL_FORMS": "2",
+        "images-0-id": kept.pk,
+        "images-0-product": product.pk,
+        "images-0-image": _upload(_png(color=(0, 0, 255)), name="front-v2.png"),
+        "images-0-alt_text": "Front, blue",
+        "images-0-position": "1",
+        "images-1-id": gone.pk,
+        "images-1-product": product.pk,
+        "images-1-alt_text": "Back",
+        "images-1-position": "0",
+        "images-1-DELETE": "on",
+        "images-2-image": _upload(_png(size=(300, 300)), name="side.png"),
+        "images-2-alt_text": "Side",
+        "images-2-position": "0",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:catalog_product_change", args=[product.pk]), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    images = list(ProductImage.objects.filter(product=product).order_by("position", "id"))
+    assert [(i.alt_text, i.position) for i in images] == [("Side", 0), ("Front, blue", 1)]
+    assert not ProductImage.objects.filter(pk=gone.pk).exists()
+    kept.refresh_from_db()
+    assert "front-v2" in kept.image.name
+    assert all(i.renditions_source == i.image.name and i.card for i in images)  # made again after commit

@@ -372,3 +372,25 @@ def test_merchant_sees_the_read_only_order_admins(client, merchant, packed_order
     assert shipment_page.status_code == 200
     assert packed_order.number in shipment_page.content.decode()
     assert client.get(reverse("admin:orders_shipment_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_saving_the_order_page_writes_nothing_to_the_order(client, merchant, packed_order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(merchant)
+    url = reverse("admin:orders_order_change", args=[packed_order.pk])
+    inlines = {
+        f"{prefix}-{name}": value
+        for prefix in ("lines", "payments", "refunds", "events")
+        for name, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, {"_save": "Save", **inlines})
+
+    assert response.status_code == 302
+    assert not [q["sql"] for q in queries if q["sql"].startswith('UPDATE "orders_order"')]
+    packed_order.refresh_from_db()
+    assert packed_order.status == Order.Status.FULFILLING
