@@ -393,16 +393,28 @@ class ShowAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
 
 
 @admin.register(ChatMessage)
-class ChatMessageAdmin(ShopScopedModelAdmin):
+class ChatMessageAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
+    """Hiding a message is the room's moderation (chat_delete: recorded with who hid it, and taken out
+    of the live room at once); un-ticking shows it again (chat_restore)."""
+
     shop_path = "show__shop"
     list_display = ("show", "user", "text", "is_deleted", "created_at")
     list_filter = ("is_deleted",)
     search_fields = ("text", "user__username")
-    readonly_fields = ("show", "user", "text", "created_at")
+    readonly_fields = ("show", "user", "text", "deleted_by", "created_at")
     list_select_related = ("show", "user")
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        if "is_deleted" not in form.changed_data:
+            return
+        moderate = services.chat_delete if obj.is_deleted else services.chat_restore
+        try:
+            moderate(show=obj.show, user=request.user, message_id=obj.pk)
+        except ShowError as exc:
+            raise AdminRefused(exc.message) from exc
 
 
 class BlockedWordForm(forms.ModelForm):

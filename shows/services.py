@@ -341,6 +341,16 @@ def chat_delete(*, show: Show, user, message_id: int) -> None:
     events.broadcast_on_commit(show.pk, {"type": "moderation", "op": "delete", "message_id": message_id})
 
 
+def chat_restore(*, show: Show, user, message_id: int) -> None:
+    """Show a hidden message again (from the admin): viewers who join from now on see it."""
+    _require(user=user, show=show, right=MODERATE, message="Only moderators can restore messages.")
+    updated = ChatMessage.objects.filter(pk=message_id, show=show, is_deleted=True).update(
+        is_deleted=False, deleted_by=None
+    )
+    if not updated:
+        raise InvalidMessage("No such hidden message in this show.")
+
+
 @transaction.atomic
 def viewer_mute(*, show: Show, user, target_id: int) -> None:
     _require(user=user, show=show, right=MODERATE, message="Only moderators can mute.")

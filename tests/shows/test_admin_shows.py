@@ -388,3 +388,24 @@ def test_the_deal_list_counts_claimed_units_by_the_services_rule(client, merchan
 
     assert deal_units_claimed(deal=deal) == 2
     assert '<td class="field-units_claimed">2</td>' in html
+
+
+def test_hiding_a_chat_message_in_the_admin_is_the_rooms_moderation(client, merchant, show, shopper):
+    from shows.models import ChatMessage
+
+    show = show_go_live(show=show, user=merchant)
+    message = chat_post(show=show, user=shopper, text="first!")
+    client.force_login(merchant)
+    url = reverse("admin:shows_chatmessage_change", args=[message.pk])
+
+    assert 'name="deleted_by"' not in client.get(url).content.decode()  # no list of every account
+    response = client.post(url, {"is_deleted": "on", "deleted_by": shopper.pk})
+
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert (message.is_deleted, message.deleted_by) == (True, merchant)
+
+    response = client.post(url, {})
+    message.refresh_from_db()
+    assert response.status_code == 302 and (message.is_deleted, message.deleted_by) == (False, None)
+    assert ChatMessage.objects.count() == 1
