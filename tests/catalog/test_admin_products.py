@@ -10,7 +10,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog.models import Product, Stock, Variant
-from orders.models import Order
+from orders.models import Order, Reservation
 from orders.services import reservation_create
 from tests.catalog.factories import ProductFactory, VariantFactory
 from tests.orders.test_admin_orders import place_order
@@ -317,3 +317,41 @@ def test_stock_admin_refuses_on_hand_below_allocated_and_saves_nothing(
     assert Stock.objects.get(variant=held).on_hand == 4
     response = client.post(url, {"on_hand": "7"})
     assert response.status_code == 302 and Stock.objects.get(variant=held).on_hand == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_racing_the_admins_delete_either_wins_or_is_refused_never_lost(merchant, shop):
+    import time
+    from functools import partial
+
+    from django.test import Client
+
+    from tests.concurrency import race
+    from tests.shops.factories import UserFactory
+
+    def hold_after(delay: float, **kwargs):
+        time.sleep(delay)  # staggered so that both orders of arrival happen
+        return reservation_create(**kwargs)
+
+    rounds = []
+    for n, delay in enumerate((0, 0.02, 0.05, 0.1, 0.2, 0.4)):
+        product = ProductFactory(shop=shop, title=f"Race {n}")
+        keep = VariantFactory(product=product, sku=f"RACE-{n}-KEEP", on_hand=1)
+        doomed = VariantFactory(product=product, sku=f"RACE-{n}", on_hand=1)
+        admin, buyer = Client(), UserFactory()
+        admin.force_login(merchant)
+        form = _product_form(product, [_variant_row(0, keep), _variant_row(1, doomed, DELETE="on")])
+        delete = partial(admin.post, _change_url(product), form)
+        hold = partial(hold_after, delay, user=buyer, variant_id=doomed.pk)
+        rounds.append((delete, hold, doomed, buyer))
+
+    for delete, hold, doomed, buyer in rounds:
+        response, held = race([delete, hold])
+
+        assert response.status_code == 302
+        still_there = Variant.objects.filter(pk=doomed.pk).exists()
+        if isinstance(held, Exception):  # the delete went first: the buyer was told, nothing held
+            assert not still_there and not Reservation.objects.filter(user=buyer).exists()
+        else:  # the hold went first: the delete was refused and the unit stays held
+            assert still_there and Stock.objects.get(variant=doomed).allocated == 1
+            assert Reservation.objects.get(user=buyer).status == Reservation.Status.ACTIVE
