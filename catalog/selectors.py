@@ -1,8 +1,10 @@
 """Reads for the storefront and admin: every list query carries its own joins and prefetches."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import F, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -146,83 +148,96 @@ def variant_ids_by_sku(*, shop_id: int, skus: list[str]) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-_PAGE_VARIANTS_SQL = """
-    SELECT v.id, v.product_id, v.sku, v.name, v.price, v.compare_at_price, v.position,
-           s.on_hand, s.allocated, sh.id, sh.slug, sh.name, sh.logo, sh.currency, sh.status
-    FROM catalog_variant v
-    JOIN catalog_product p ON p.id = v.product_id
-    JOIN shops_shop sh ON sh.id = v.shop_id
-    LEFT JOIN catalog_stock s ON s.variant_id = v.id
-    WHERE v.product_id = %s AND p.slug = %s AND p.status = %s AND sh.slug = %s AND sh.status = %s
-    ORDER BY v.position, v.id
-"""
+@dataclass(frozen=True)
+class PageShop:
+    """The shop as the product page shows it."""
+
+    pk: int
+    slug: str
+    name: str
+    currency: str
+    logo_url: str  # "" when the shop has no logo
 
 
-def _money(value) -> Decimal | None:
-    """A price column as Decimal: PostgreSQL's driver gives one; SQLite (the demo) gives a number."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(Decimal("0.01"))
+@dataclass(frozen=True)
+class PageVariant:
+    """A variant as the product page shows it, with the units available to sell."""
+
+    pk: int
+    sku: str
+    name: str
+    price: Decimal
+    compare_at_price: Decimal | None
+    available: int
+
+    @property
+    def label(self) -> str:
+        return self.name or self.sku
 
 
-def variants_with_stock(*, product_id: int, product_slug: str, shop_slug: str) -> list[Variant]:
-    """A product's variants with their stock and shop, read fresh on every product page view, in one
-    query that also checks the product and the shop: empty when the shop is suspended, the product is
-    no longer on sale, either slug has moved on, or the product has no variants.
-
-    Hand-written SQL: this is the storefront's hottest read, and building it through the ORM cost four
-    times the query itself (bench/analysis.md, "Storefront"). The rows become real model instances
-    (`Model.from_db`) with just the fields the product page reads."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _PAGE_VARIANTS_SQL,
-            [product_id, product_slug, Product.Status.ACTIVE, shop_slug, Shop.Status.ACTIVE],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return []
-    shop_id, slug, name, logo, currency, status = rows[0][9:]
-    shop = Shop.from_db(
-        connection.alias,
-        ["id", "slug", "name", "logo", "currency", "status"],
-        [shop_id, slug, name, logo, currency, status],
+def _page_shop(shop: Shop) -> PageShop:
+    return PageShop(
+        pk=shop.pk,
+        slug=shop.slug,
+        name=shop.name,
+        currency=shop.currency,
+        logo_url=shop.logo.url if shop.logo else "",
     )
-    variants = []
-    for pk, product_pk, sku, variant_name, price, compare_at, position, on_hand, allocated, *_ in rows:
-        variant = Variant.from_db(
-            connection.alias,
-            ["id", "product_id", "shop_id", "sku", "name", "price", "compare_at_price", "position"],
-            [pk, product_pk, shop_id, sku, variant_name, _money(price), _money(compare_at), position],
+
+
+def product_page_live(*, shop_slug: str, product_slug: str) -> tuple[PageShop, list[PageVariant]]:
+    """What the product page reads fresh on every view: (shop, variants with stock), as plain values.
+
+    One query (the variants with their stock and shop, checking both slugs and both statuses). When it
+    finds nothing, the full checks run: a 404 for a suspended shop or a product not on sale, else a
+    product with no variants yet."""
+    rows = list(
+        Variant.objects.filter(
+            product__slug=product_slug,
+            product__status=Product.Status.ACTIVE,
+            shop__slug=shop_slug,
+            shop__status=Shop.Status.ACTIVE,
         )
-        stock = Stock.from_db(
-            connection.alias, ["variant_id", "on_hand", "allocated"], [pk, on_hand or 0, allocated or 0]
+        .order_by("position", "id")
+        .values_list(
+            "pk",
+            "sku",
+            "name",
+            "price",
+            "compare_at_price",
+            "stock__on_hand",
+            "stock__allocated",
+            "shop_id",
+            "shop__slug",
+            "shop__name",
+            "shop__currency",
+            "shop__logo",
         )
-        variant._state.fields_cache["stock"] = stock
-        variant._state.fields_cache["shop"] = shop
-        variants.append(variant)
-    return variants
-
-
-# (shop id, product id) by (shop slug, product slug), remembered per process, so the product page
-# needs no query to find them. A stale entry is harmless: the variants query checks both slugs and
-# both statuses, and an empty answer sends the caller back to the full checks.
-_page_ids: dict[tuple[str, str], tuple[int, int]] = {}
-
-
-def product_page_live(*, shop_slug: str, product_slug: str) -> tuple[Shop, list[Variant]]:
-    """What the product page reads fresh on every view: (shop, variants with stock). One query when the
-    ids are remembered; the full checks (404 for a suspended shop or a product not on sale) otherwise."""
-    ids = _page_ids.get((shop_slug, product_slug))
-    if ids is not None:
-        variants = variants_with_stock(product_id=ids[1], product_slug=product_slug, shop_slug=shop_slug)
-        if variants:
-            return variants[0].shop, variants
-    shop = shop_get_active(slug=shop_slug)
-    product = product_get_storefront(shop=shop, slug=product_slug)
-    if len(_page_ids) > 50_000:
-        _page_ids.clear()
-    _page_ids[shop_slug, product_slug] = (shop.pk, product.pk)
-    return shop, list(product.variants.all())
+    )
+    if not rows:
+        shop = shop_get_active(slug=shop_slug)
+        product_get_storefront(shop=shop, slug=product_slug)  # a 404 unless the product is on sale
+        return _page_shop(shop), []
+    shop_id, slug, name, currency, logo = rows[0][7:]
+    shop = PageShop(
+        pk=shop_id,
+        slug=slug,
+        name=name,
+        currency=currency,
+        logo_url=default_storage.url(logo) if logo else "",
+    )
+    variants = [
+        PageVariant(
+            pk=pk,
+            sku=sku,
+            name=variant_name,
+            price=price,
+            compare_at_price=compare_at,
+            available=(on_hand or 0) - (allocated or 0),
+        )
+        for pk, sku, variant_name, price, compare_at, on_hand, allocated, *_ in rows
+    ]
+    return shop, variants
 
 
 def variants_for_cart(*, variant_ids: list[int]) -> dict[int, Variant]:

@@ -89,9 +89,10 @@ def _product_page_load(*, shop_slug: str, slug: str) -> dict:
 
 
 def product_detail(request, shop_slug: str, product_slug: str):
-    """One query per view (variants with stock, checking the product's and shop's status); the product,
-    its images and shows, and the rendered body come from the cache (catalog/storefront_cache.py). A
-    visitor with no session and no pending messages sees nothing personal, so the whole page is cached."""
+    """One query per view (variants with stock and shop as plain values, checking the product's and
+    shop's status); the product, its images and shows, and the rendered body come from the cache
+    (catalog/storefront_cache.py). A visitor with no session and no pending messages sees nothing
+    personal, so the whole page is cached."""
     shop, variants = product_page_live(shop_slug=shop_slug, product_slug=product_slug)
     next_path = request.get_full_path()
     whole_page = not request.COOKIES.get(settings.SESSION_COOKIE_NAME) and "messages" not in request.COOKIES
@@ -105,7 +106,7 @@ def product_detail(request, shop_slug: str, product_slug: str):
             "product": data["product"],
             "variants": variants,
             "images": data["images"],
-            "in_stock": any(v.stock.available > 0 for v in variants),
+            "in_stock": any(v.available > 0 for v in variants),
             "shows": data["shows"],
             "next_path": next_path,
             "csrf_token": CSRF_PLACEHOLDER,
@@ -120,9 +121,9 @@ def product_detail(request, shop_slug: str, product_slug: str):
         whole_page,
         next_path,
         shop.name,
-        shop.logo.name,
+        shop.logo_url,
         shop.currency,
-        tuple((v.pk, v.label, v.price, v.compare_at_price, stock_shown(v.stock.available)) for v in variants),
+        tuple((v.pk, v.label, v.price, v.compare_at_price, stock_shown(v.available)) for v in variants),
     )
     data, cached = product_page_cached(
         shop_id=shop.pk,
