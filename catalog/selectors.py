@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.models import F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import F, FloatField, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -41,13 +41,17 @@ def products_for_shop(*, shop: Shop, limit: int = 48) -> list[Product]:
     return list(products_storefront().filter(shop=shop).order_by("-is_featured", "title")[:limit])
 
 
-def product_search(*, query: str, limit: int = 48) -> list[Product]:
-    """Ranked full-text search on PostgreSQL (title over shop name over description); a plain
-    substring match on the embedded SQLite default."""
+def product_search(*, query: str, products: QuerySet[Product] | None = None) -> QuerySet[Product]:
+    """Storefront products matching a search, best first: the search page and the public API's `q` both
+    use it. Ranked full-text search on PostgreSQL (title over shop name over description, or the title
+    containing the text); every word in the title, description or shop name on the SQLite demo.
+
+    `products` (default: `products_storefront()`) may be narrowed already; the result carries a
+    `search_rank` annotation and is ordered by it, then by title."""
     query = query.strip()[:200]
+    products = products_storefront() if products is None else products
     if not query:
-        return []
-    products = products_storefront()
+        return products.none()
     if connection.vendor == "postgresql":
         vector = (
             SearchVector("title", weight="A", config="english")
@@ -55,21 +59,20 @@ def product_search(*, query: str, limit: int = 48) -> list[Product]:
             + SearchVector("description", weight="C", config="english")
         )
         search_query = SearchQuery(query, search_type="websearch", config="english")
-        ranked = (
+        matches = (
             Product.objects.filter(status=Product.Status.ACTIVE, shop__status=Shop.Status.ACTIVE)
             .annotate(search=vector)
             .filter(Q(search=search_query) | Q(title__icontains=query))
             .annotate(rank=SearchRank(vector, search_query))
-            .order_by("-rank", "title")
-            .values_list("pk", flat=True)[:limit]
         )
-        ids = list(ranked)
-        by_id = {p.pk: p for p in products.filter(pk__in=ids)}
-        return [by_id[pk] for pk in ids if pk in by_id]
-    terms = Q()
-    for word in query.split()[:8]:
-        terms &= Q(title__icontains=word) | Q(description__icontains=word) | Q(shop__name__icontains=word)
-    return list(products.filter(terms).order_by("title")[:limit])
+        rank = Subquery(matches.filter(pk=OuterRef("pk")).values("rank")[:1], output_field=FloatField())
+        products = products.filter(pk__in=matches.values("pk")).annotate(search_rank=rank)
+    else:
+        terms = Q()
+        for word in query.split()[:8]:
+            terms &= Q(title__icontains=word) | Q(description__icontains=word) | Q(shop__name__icontains=word)
+        products = products.filter(terms).annotate(search_rank=Value(0.0, output_field=FloatField()))
+    return products.order_by("-search_rank", "title", "id")
 
 
 SORTS = {

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from . import selectors
 
 PAGE_SIZE = 24
+SEARCH_LIMIT = 48
 
 
 class BrowseForm(forms.Form):
@@ -30,7 +31,7 @@ class BrowseForm(forms.Form):
 
 def search(request):
     query = request.GET.get("q", "").replace("\x00", "")[:200]  # PostgreSQL refuses NUL bytes
-    results = selectors.product_search(query=query) if query.strip() else []
+    results = list(selectors.product_search(query=query)[:SEARCH_LIMIT])
     return render(request, "catalog/search.html", {"query": query, "results": results})
 
 

@@ -4,6 +4,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
@@ -12,6 +13,7 @@ from catalog.exceptions import StockFeedError
 from catalog.models import InventorySyncRun, Product, ProductImage, Stock, Variant
 from catalog.selectors import (
     images_for_merchant,
+    product_search,
     products_for_merchant,
     products_public_api,
     stock_feed_for_shop,
@@ -45,13 +47,27 @@ from .serializers import (
 class PublicProductFilter(filters.FilterSet):
     shop = filters.CharFilter(field_name="shop__slug", label="Shop slug")
     category = filters.CharFilter(field_name="category__slug", label="Category slug")
-    q = filters.CharFilter(field_name="title", lookup_expr="icontains", label="Title contains")
+    q = filters.CharFilter(
+        method="filter_q", label="Search, as /search/ does (title, shop name, description); best match first"
+    )
     min_price = filters.NumberFilter(field_name="min_price", lookup_expr="gte")
     max_price = filters.NumberFilter(field_name="min_price", lookup_expr="lte")
     in_stock = filters.BooleanFilter(method="filter_in_stock")
 
     def filter_in_stock(self, queryset, name, value):
         return queryset.filter(units_available__gt=0) if value else queryset.filter(units_available__lte=0)
+
+    def filter_q(self, queryset, name, value):
+        return product_search(query=value, products=queryset)
+
+
+class RelevanceFirstOrdering(OrderingFilter):
+    """With a search (`q`) and no `ordering`, the search's own order (best match first), not newest."""
+
+    def get_default_ordering(self, view):
+        if view.request.query_params.get("q", "").strip():
+            return None
+        return super().get_default_ordering(view)
 
 
 @extend_schema_view(
@@ -62,6 +78,7 @@ class PublicProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Api
     permission_classes = [permissions.AllowAny]
     serializer_class = PublicProductSerializer
     filterset_class = PublicProductFilter
+    filter_backends = [filters.DjangoFilterBackend, RelevanceFirstOrdering]
     ordering_fields = ("created_at", "min_price", "title")
     ordering = ("-created_at", "-id")
 

@@ -89,3 +89,31 @@ def test_errors_share_one_shape(anon):
     assert_error(anon.get("/api/v1/public/products/", {"page": 99}), 404, "not_found")
     body = assert_error(anon.get("/api/v1/public/shows/", {"status": "bogus"}), 400, "invalid")
     assert "status" in body["fields"]
+
+
+@pytest.fixture
+def vinyl_catalogue(shop, other_shop):
+    """Products that match "vinyl" by shop name (Vinyl Vault), by description and by title, and two
+    that don't (a draft, and one in another shop saying nothing about vinyl)."""
+    for title in ("Blue Train", "Kind of Blue", "Giant Steps"):
+        VariantFactory(product=ProductFactory(shop=shop, title=title, description="A fine record."))
+    VariantFactory(
+        product=ProductFactory(shop=other_shop, title="Sneaker toy", description="Soft vinyl figure.")
+    )
+    VariantFactory(product=ProductFactory(shop=other_shop, title="Vinyl laces", description="Shiny."))
+    VariantFactory(product=ProductFactory(shop=other_shop, title="Runner", description="Trainers."))
+    VariantFactory(product=ProductFactory(shop=shop, title="Vinyl draft", status=Product.Status.DRAFT))
+
+
+@pytest.mark.parametrize("query", ["vinyl", "trains", "blue record", "nothing-like-it"])
+def test_api_search_finds_what_the_search_page_finds(client, anon, vinyl_catalogue, query):
+    page = [p.title for p in client.get("/search/", {"q": query}).context["results"]]
+    api = [p["title"] for p in anon.get("/api/v1/public/products/", {"q": query}).json()["results"]]
+    assert api == page  # the same products, best match first
+    expected = {
+        "vinyl": {"Blue Train", "Kind of Blue", "Giant Steps", "Sneaker toy", "Vinyl laces"},
+        "trains": {"Blue Train"},  # stemmed; "Trainers" is another word
+        "blue record": {"Blue Train", "Kind of Blue"},
+        "nothing-like-it": set(),
+    }[query]
+    assert set(page) == expected
