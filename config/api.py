@@ -5,19 +5,22 @@ errors (validation, 401/403/404/405/415, throttling, parse errors) and the apps'
 which are mapped to 4xx here and nowhere else.
 """
 
+import io
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from catalog.exceptions import CatalogError, InsufficientStock, StockBelowAllocated, StockFeedError
+from config import jsonsafe
 from config.ratelimit import client_ip, over_limit, rate, rate_limit_count, too_many_message
 from orders.exceptions import CartError, IllegalTransition, OrderError, PaymentDeclined, RefundError
 from shops.apikeys import InvalidApiKey, api_key_check
@@ -121,6 +124,43 @@ class PrincipalRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.ident}
 
 
+# --- Parsers: bodies are bounded before they are read (config/jsonsafe.py) ----------------------------
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The body is too large."
+
+
+def _read_bounded(stream) -> bytes:
+    limit = jsonsafe.max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(jsonsafe.too_large(limit).message)
+    return data
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser through config.jsonsafe: bounded size and depth, valid Unicode, numbers in
+    range. A refusal is a 400 `parse_error` (413 `too_large`) in the API's error shape."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return jsonsafe.loads(_read_bounded(stream))
+        except jsonsafe.JSONRefused as exc:
+            if exc.code == "too_large":
+                raise PayloadTooLarge(exc.message) from None
+            raise exceptions.ParseError(exc.message) from None
+
+
+class FormParser(parsers.FormParser):
+    """DRF's urlencoded parser, with the same size bound as JSON (DRF's reads the whole body)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return super().parse(io.BytesIO(_read_bounded(stream)), media_type, parser_context)
+
+
 # --- Errors ----------------------------------------------------------------------------------------
 
 
@@ -198,6 +238,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig | TooManyFieldsSent):  # multipart fields over Django's caps
+        exc = PayloadTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

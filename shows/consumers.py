@@ -6,7 +6,9 @@ import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
+from config import jsonsafe
 from shops.selectors import session_user_is_current
 
 from . import auctions, events, selectors, services
@@ -69,14 +71,19 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Bad frames get an `error` event; they never close the room."""
+        """A frame over LIVEMARKET_WS_MAX_FRAME closes the socket with 1009 (message too big), before
+        it is parsed. Other bad frames get an `error` event; they never close the room."""
+        frame = text_data if text_data is not None else bytes_data or b""
+        if len(frame) > settings.LIVEMARKET_WS_MAX_FRAME:
+            await self.close(code=1009)
+            return
         if text_data is None:
             await self.send_error("invalid", "Send JSON text.")
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_error("invalid", "That is not JSON.")
+        except jsonsafe.JSONRefused as exc:
+            await self.send_error("invalid", exc.message)
             return
         await self.receive_json(content, **kwargs)
 
@@ -98,6 +105,11 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error(exc.code, exc.message)
         except RoomUnavailable as exc:
             await self.send_error("unavailable", str(exc))
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        """Bounded (config/jsonsafe.py): depth, valid Unicode, numbers in range; JSONRefused otherwise."""
+        return jsonsafe.loads(text_data, limit=settings.LIVEMARKET_WS_MAX_FRAME)
 
     async def _login_still_valid(self) -> bool:
         user = self.scope.get("user")

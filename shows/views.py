@@ -3,7 +3,6 @@
 They live here because shows sit on top of the dependency chain (shops <- catalog <- orders <- shows).
 """
 
-import json
 import uuid
 from functools import wraps
 
@@ -28,6 +27,7 @@ from catalog.selectors import (
     variants_for_cart,
 )
 from catalog.storefront_cache import product_page_cached, stock_shown
+from config.jsonsafe import JSONRefused, request_data
 from config.ratelimit import client_ip, json_429, over_limit, too_many_message
 from config.redact import Secret
 from orders import selectors as order_selectors
@@ -288,28 +288,30 @@ def show_reminder_toggle(request, show_id: int):
 
 
 def _stream_key(request) -> str:
-    """nginx-rtmp posts a form with `name`; MediaMTX-style hooks send JSON with `path` (app/key)."""
-    key = request.POST.get("name") or request.POST.get("key") or ""
-    if not key and request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"{}")
-        except ValueError:
-            payload = {}
-        if isinstance(payload, dict):
-            key = str(payload.get("key") or payload.get("path") or "").rsplit("/", 1)[-1]
+    """nginx-rtmp posts a form with `name`; MediaMTX-style hooks send JSON with `path` (app/key).
+    A body that is not a form or a JSON object raises JSONRefused (a 400 or 413)."""
+    data = request_data(request)
+    if request.content_type == "application/json":
+        key = str(data.get("key") or data.get("path") or "").rsplit("/", 1)[-1]
+    else:
+        key = data.get("name") or data.get("key") or ""
     return key[:128]
 
 
 def _stream_hook_limited(view):
     """The media server's callbacks, per caller IP (LIVEMARKET_STREAM_HOOK_RATE), counted before the
-    key is looked up: a flood of guesses costs a cache hit each, and a 429 changes no show."""
+    key is looked up: a flood of guesses costs a cache hit each, and a 429 changes no show. A body
+    that can't be read gets a 400 (413 when too large) in the callbacks' JSON shape."""
 
     @wraps(view)
     def limited(request, *args, **kwargs):
         over = over_limit(setting="LIVEMARKET_STREAM_HOOK_RATE", key=f"stream-hook:{client_ip(request)}")
         if over:
             return json_429(limit=over[0], window=over[1], what="stream callbacks from this address")
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except JSONRefused as exc:
+            return JsonResponse({"code": exc.code, "message": exc.message}, status=exc.status)
 
     return limited
 
@@ -408,14 +410,10 @@ def lot_bid(request, show_id: int, lot_id: int):
         raise Http404("No such lot")
     if not request.user.is_authenticated:
         return JsonResponse({"code": "bid_not_allowed", "message": "Log in to bid."}, status=401)
-    data = request.POST
-    if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            return JsonResponse({"code": "invalid", "message": "Send a JSON object."}, status=400)
+    try:
+        data = request_data(request)
+    except JSONRefused as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=exc.status)
     try:
         outcome = auctions.bid_place(
             show=show,

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from catalog import services
@@ -23,6 +23,7 @@ from catalog.selectors import (
 )
 from catalog.stock import stock_adjust, stock_set_on_hand
 from catalog.sync.services import inventory_sync_now, inventory_sync_request
+from config.api import FormParser, JSONParser
 from config.api_base import ApiGenericViewSet, DateTimeFilter, MerchantViewSet
 
 from .serializers import (

@@ -273,9 +273,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "config.api.JSONParser",  # bounded (config/jsonsafe.py)
         "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "config.api.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 25,
@@ -387,6 +387,11 @@ LIVEMARKET_BID_CONFIRM_JUMP = (
     env.int("LIVEMARKET_BID_CONFIRM_TIMES", default=2),
     env.int("LIVEMARKET_BID_CONFIRM_INCREMENTS", default=10),
 )
+# JSON from outside (config/jsonsafe.py): the largest body over HTTP (API, bids, stream callbacks) and
+# the largest live-room frame in characters (a bigger frame closes the socket with 1009). uvicorn's
+# --ws-max-size (Procfile, deploy/cluster.py) is 4x the frame limit: no frame taken here is cut there.
+LIVEMARKET_JSON_MAX_BYTES = env.int("LIVEMARKET_JSON_MAX_BYTES", default=1024 * 1024)
+LIVEMARKET_WS_MAX_FRAME = env.int("LIVEMARKET_WS_MAX_FRAME", default=32 * 1024)
 # HTTP limits (config/ratelimit.py), each (hits, seconds); over one the caller gets a 429 with a message
 # and nothing is written. Buy now: per shopper, across shows.
 LIVEMARKET_BUY_NOW_RATE = (

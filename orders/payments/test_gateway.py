@@ -7,12 +7,14 @@ of "<t>.<body>" with LIVEMARKET_PAYMENT_WEBHOOK_SECRET>`, accepted for five minu
 
 import hashlib
 import hmac
-import json
+import re
 import secrets
 import time
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+
+from config import jsonsafe
 
 from ..exceptions import InvalidWebhook
 from .base import GatewayResult, PaymentGateway, WebhookEvent
@@ -23,6 +25,8 @@ SAVES_THEN_DECLINES_CARD = "4000000000000341"
 _SAVED_OK, _SAVED_DECLINES = "tok_test_ok_", "tok_test_dc_"
 SIGNATURE_HEADER = "Livemarket-Signature"
 TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 EVENT_TYPES = {"payment.succeeded", "payment.failed", "refund.succeeded"}
 
 
@@ -90,21 +94,23 @@ class TestGateway(PaymentGateway):
     def parse_webhook(self, *, body: bytes, headers) -> WebhookEvent:
         header = headers.get(SIGNATURE_HEADER, "")
         parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
-        try:
-            timestamp = int(parts.get("t", ""))
-        except ValueError:
-            raise InvalidWebhook("missing or malformed signature header") from None
+        # Unix seconds (ASCII digits, not 400 of them) and a hex digest: anything else is malformed.
+        if not _TIMESTAMP.fullmatch(parts.get("t", "")) or not _DIGEST.fullmatch(parts.get("v1", "")):
+            raise InvalidWebhook("missing or malformed signature header")
+        timestamp = int(parts["t"])
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
             raise InvalidWebhook("signature timestamp too old")
         expected = sign_webhook(body, timestamp=timestamp).split("v1=", 1)[1]
-        if not hmac.compare_digest(expected, parts.get("v1", "")):
+        if not hmac.compare_digest(expected, parts["v1"]):
             raise InvalidWebhook("bad signature")
         try:
-            payload = json.loads(body)
+            payload = jsonsafe.loads(body)
             event_type, event_id, reference = payload["type"], str(payload["id"]), str(payload["reference"])
             amount = Decimal(str(payload["amount"])) if payload.get("amount") is not None else None
         except (ValueError, KeyError, TypeError, InvalidOperation):
             raise InvalidWebhook("malformed body") from None
-        if event_type not in EVENT_TYPES:
+        if any(len(text) > 100 or "\x00" in text for text in (event_id, reference)):
+            raise InvalidWebhook("malformed body")  # longer than any id we issue, or unstorable
+        if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
             raise InvalidWebhook(f"unknown event type {event_type!r}")
         return WebhookEvent(id=event_id, type=event_type, reference=reference, amount=amount, raw=payload)

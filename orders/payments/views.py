@@ -6,6 +6,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.jsonsafe import JSONRefused, request_body
 from config.ratelimit import client_ip, json_429, over_limit
 
 from ..exceptions import InvalidWebhook
@@ -27,10 +28,12 @@ def payment_webhook(request, gateway: str):
     )
     if over:
         return json_429(limit=over[0], window=over[1], what="webhooks from this address")
-    if len(request.body) > MAX_BODY:
-        return JsonResponse({"code": "too_large", "message": "Body too large."}, status=413)
     try:
-        event = provider.parse_webhook(body=request.body, headers=request.headers)
+        body = request_body(request, limit=MAX_BODY)  # by its Content-Length first: never read whole
+    except JSONRefused as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=exc.status)
+    try:
+        event = provider.parse_webhook(body=body, headers=request.headers)
     except InvalidWebhook as exc:
         logger.warning("rejected %s webhook: %s", gateway, exc)
         return JsonResponse({"code": "invalid_signature", "message": str(exc)}, status=400)
