@@ -59,6 +59,7 @@ def bench_environment(*, redis_port: int) -> dict[str, str]:
         "DJANGO_SECRET_KEY": SECRET,
         "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "LIVEMARKET_SITE_URL": "http://127.0.0.1:8000",
         "DJANGO_LOG_LEVEL": "WARNING",
         # No Celery worker runs: tasks are enqueued to Redis as in production and never executed.
         "CELERY_TASK_ALWAYS_EAGER": "false",

@@ -84,9 +84,11 @@ def production_env(
     static_root: Path,
     secret_key: str | None = None,
     webhook_secret: str | None = None,
+    site_url: str = "http://127.0.0.1:8100",
 ) -> dict[str, str]:
     """The environment of every process: `config.settings.production` on plain HTTP on loopback.
-    A secret not given gets a fresh random value: production refuses to start on the defaults."""
+    A secret not given gets a fresh random value: production refuses to start on the defaults.
+    `site_url` is where e-mails link (nginx's address)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -96,6 +98,7 @@ def production_env(
         "DJANGO_SECRET_KEY": secret_key or secrets.token_urlsafe(50),
         "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": webhook_secret or "whsec_" + secrets.token_urlsafe(32),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LIVEMARKET_SITE_URL": site_url,
         "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_SECURE_HSTS_SECONDS": "0",
@@ -130,6 +133,7 @@ class Cluster:
             static_root=workdir / "static",
             secret_key=secret_key,
             webhook_secret=webhook_secret,
+            site_url=f"http://127.0.0.1:{port}",
         )
 
     @property

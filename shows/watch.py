@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from config.mail import subject_line
@@ -86,10 +87,9 @@ def _alert_late(show: Show, minutes_late: int) -> None:
     if owners:
         send_mail(
             subject=subject_line(f"Your show “{show.title}” should have started {minutes_late} minutes ago"),
-            message=(
-                f"“{show.title}” was scheduled for {timezone.localtime(show.scheduled_start):%Y-%m-%d %H:%M %Z} "
-                "and is not live yet. Start streaming, go live from the host console, or reschedule it "
-                "so your followers aren't left waiting."
+            message=render_to_string(
+                "shows/email/late_show.txt",
+                {"show": show, "scheduled": timezone.localtime(show.scheduled_start)},
             ),
             from_email=None,
             recipient_list=owners,

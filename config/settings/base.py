@@ -232,6 +232,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Livemarket <no-reply@livemarket.test>")
+# The site's public base URL: e-mails link to it by absolute URL (config.mail.absolute_url).
+# Required in production; the default is where `make demo` serves.
+LIVEMARKET_SITE_URL = env("LIVEMARKET_SITE_URL", default="http://127.0.0.1:8000")
 
 # --- I18N, static, media ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

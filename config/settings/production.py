@@ -4,7 +4,13 @@ import environ
 
 env = environ.Env()
 # Fail before anything else when a required setting is missing.
-for required in ("DJANGO_SECRET_KEY", "LIVEMARKET_PAYMENT_WEBHOOK_SECRET", "DATABASE_URL", "REDIS_URL"):
+for required in (
+    "DJANGO_SECRET_KEY",
+    "LIVEMARKET_PAYMENT_WEBHOOK_SECRET",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "LIVEMARKET_SITE_URL",
+):
     env.str(required)
 
 from .base import *  # noqa: E402
@@ -16,6 +22,7 @@ LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env.str("LIVEMARKET_PAYMENT_WEBHOOK_SECRET")
 # ASGI/WSGI application, Celery workers and beat refuse to start (config/checks.py).
 LIVEMARKET_REFUSE_DEFAULT_SECRETS = True
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+LIVEMARKET_SITE_URL = env.str("LIVEMARKET_SITE_URL")  # e.g. https://shop.example.com: e-mails link there
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 WHITENOISE_USE_FINDERS = False
 

@@ -59,6 +59,7 @@ def _production_env(**variables: str) -> dict[str, str]:
             "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket"),
             "REDIS_URL": settings.REDIS_URL,
             "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+            "LIVEMARKET_SITE_URL": "https://shop.example.com",
             **_random_secrets(),
             **variables,
         }

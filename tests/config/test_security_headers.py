@@ -19,6 +19,7 @@ def _production_env() -> dict:
         "DJANGO_SECRET_KEY": "x" * 20 + "-not-a-real-secret-but-long-and-random-enough-0123456789",
         "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": "whsec_not-a-real-secret-but-not-the-default-either",
         "DJANGO_ALLOWED_HOSTS": "livemarket.example",
+        "LIVEMARKET_SITE_URL": "https://livemarket.example",
         "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket"),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
     }

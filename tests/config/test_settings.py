@@ -19,7 +19,13 @@ PROBE = (
 
 
 def _run(env_overrides: dict, code: str = PROBE, args: tuple = ()) -> subprocess.CompletedProcess:
-    unset = {"DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "LIVEMARKET_PAYMENT_WEBHOOK_SECRET"}
+    unset = {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DJANGO_SECRET_KEY",
+        "LIVEMARKET_PAYMENT_WEBHOOK_SECRET",
+        "LIVEMARKET_SITE_URL",
+    }
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.update(env_overrides)
@@ -71,6 +77,7 @@ def test_production_passes_check_deploy_without_warnings(module):
             "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
             "REDIS_URL": "redis://127.0.0.1:6379/3",
             "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+            "LIVEMARKET_SITE_URL": "https://shop.example.com",
             "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-value-7f3c9",
             "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": "whsec_a-long-random-production-webhook-secret-51d0",
         },
@@ -85,9 +92,18 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/livemarket",
     "REDIS_URL": "redis://127.0.0.1:6379/3",
     "DJANGO_ALLOWED_HOSTS": "shop.example.com",
+    "LIVEMARKET_SITE_URL": "https://shop.example.com",
     "DJANGO_SECRET_KEY": "x" * 30 + "-a-long-random-production-secret-value-7f3c9",
     "LIVEMARKET_PAYMENT_WEBHOOK_SECRET": "whsec_a-long-random-production-webhook-secret-51d0",
 }
+
+
+def test_production_refuses_to_start_without_the_site_url_emails_link_to():
+    result = _run({k: v for k, v in PRODUCTION_ENV.items() if k != "LIVEMARKET_SITE_URL"})
+    assert result.returncode != 0
+    assert "Set the LIVEMARKET_SITE_URL environment variable" in result.stderr
+
+
 POOL_PROBE = (
     "import json; from django.conf import settings as s; import django; django.setup();"
     "d = s.DATABASES['default']; print(json.dumps({'age': d['CONN_MAX_AGE'], 'pool': d['OPTIONS'].get('pool')}))"
