@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -85,12 +86,25 @@ def cart_item_count(*, user=None, token=None) -> int:
     return lines.aggregate(units=Sum("quantity"))["units"] or 0
 
 
+# Cancel reasons of orders the shopper never placed as such (orders/checkout.py): a checkout whose card
+# was declined, and one a newer checkout replaced. My orders leaves them out; the admin keeps them.
+NOT_PLACED_REASONS = ("Payment declined", "Replaced by a newer checkout")
+
+
 def orders_for_user(*, user) -> QuerySet[Order]:
+    """The shopper's orders, newest first, with `units` (items bought, summed over the lines)."""
     return (
         Order.objects.filter(user=user)
         .select_related("shop")
-        .annotate(line_count=Count("lines"))
+        .annotate(units=Coalesce(Sum("lines__quantity"), 0))
         .order_by("-created_at", "-id")
+    )
+
+
+def orders_placed_for_user(*, user) -> QuerySet[Order]:
+    """My orders: the shopper's orders without those they never placed (NOT_PLACED_REASONS)."""
+    return orders_for_user(user=user).exclude(
+        status=Order.Status.CANCELLED, cancel_reason__in=NOT_PLACED_REASONS
     )
 
 

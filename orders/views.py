@@ -186,7 +186,9 @@ def checkout_done(request, key):
 @login_required
 def order_list(request):
     return render(
-        request, "orders/order_list.html", {"orders": selectors.orders_for_user(user=request.user)[:100]}
+        request,
+        "orders/order_list.html",
+        {"orders": selectors.orders_placed_for_user(user=request.user)[:100]},
     )
 
 

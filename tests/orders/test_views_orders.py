@@ -1,16 +1,30 @@
 """The shopper's order pages: the list, the order with its timeline and tracking, and cancelling."""
 
+import re
+import uuid
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from catalog.models import Stock
 from catalog.stock import stock_set_on_hand
 from orders.models import Order, Refund
-from orders.services import order_cancel, order_refund, order_ship, waitlist_join
+from orders.services import (
+    cart_add,
+    cart_get_or_create,
+    checkout_complete,
+    order_cancel,
+    order_refund,
+    order_ship,
+    waitlist_join,
+)
+from tests.catalog.factories import VariantFactory
 from tests.orders.test_admin_orders import place_order
+from tests.orders.test_reservations_waitlist import DECLINED_CARD
+from tests.orders.test_services_checkout import ADDRESS, GOOD_CARD
 
 
 def _messages(response) -> list[tuple[str, str]]:
@@ -153,7 +167,7 @@ def test_cancelled_unit_is_offered_to_the_waitlist_by_email(
     assert offer.subject == "Your turn: Blue Train LP is held for you"
     assert "Blue Train LP (180g)" in offer.body and reverse("checkout") in offer.body
     assert "a few minutes" in offer.body
-    assert f'href="{reverse("checkout")}"' in offer.alternatives[0][0]
+    assert f'href="{settings.LIVEMARKET_SITE_URL}{reverse("checkout")}"' in offer.alternatives[0][0]
 
 
 @pytest.mark.django_db
@@ -166,3 +180,74 @@ def test_emails_escape_merchant_text_in_html_only(
     (email,) = [m for m in mailoutbox if "cancelled" in m.subject]
     assert "Sold <b>out</b> & sorry" in email.body
     assert "Sold &lt;b&gt;out&lt;/b&gt; &amp; sorry" in email.alternatives[0][0]
+
+
+def _checkout_key(html: str) -> str:
+    return re.search(r'name="checkout_key" value="([0-9a-f-]{36})"', html).group(1)
+
+
+def _checkout_form(key: str, card: str) -> dict:
+    return {
+        "checkout_key": key,
+        "email": "a@example.test",
+        "full_name": "Ada Lovelace",
+        "line1": "1 Analytical Way",
+        "city": "London",
+        "postal_code": "N1 1AA",
+        "country": "GB",
+        "card_number": card,
+    }
+
+
+@pytest.mark.django_db
+def test_my_orders_hides_orders_the_shopper_never_placed_but_the_merchant_still_sees_them(
+    client, shopper, merchant, variant
+):
+    """A declined checkout and a checkout replaced by a newer one leave cancelled orders behind; the
+    shopper never placed those, so My orders leaves them out. A real cancellation stays listed."""
+    client.force_login(shopper)
+    client.post(reverse("cart_add"), {"variant_id": variant.pk, "quantity": 1})
+    declined_page = client.post(
+        "/checkout/", _checkout_form(_checkout_key(client.get("/checkout/").content.decode()), DECLINED_CARD)
+    )
+    assert declined_page.status_code == 402
+    declined = Order.objects.get(status=Order.Status.CANCELLED, cancel_reason="Payment declined")
+    placed = client.post(
+        "/checkout/", _checkout_form(_checkout_key(declined_page.content.decode()), GOOD_CARD)
+    )
+    assert placed.status_code == 302
+    paid = Order.objects.get(status=Order.Status.PAID)
+    replaced = order_cancel(
+        order=place_order(shopper, variant), actor=shopper, reason="Replaced by a newer checkout"
+    )
+    cancelled = order_cancel(
+        order=place_order(shopper, variant), actor=shopper, reason="Cancelled by shopper"
+    )
+
+    html = client.get(reverse("order_list")).content.decode()
+    assert paid.number in html and cancelled.number in html
+    assert declined.number not in html and replaced.number not in html
+
+    client.force_login(merchant)
+    admin_list = client.get(reverse("admin:orders_order_changelist")).content.decode()
+    assert all(o.number in admin_list for o in (declined, paid, replaced, cancelled))
+
+
+@pytest.mark.django_db
+def test_my_orders_counts_items_in_units_not_lines(client, shopper, shop, variant):
+    other = VariantFactory(product=variant.product, sku="BT-LP-2", name="Mono", price="20.00", on_hand=5)
+    cart = cart_get_or_create(user=shopper)
+    cart_add(cart=cart, variant_id=variant.pk, quantity=3)
+    cart_add(cart=cart, variant_id=other.pk, quantity=2)
+    (order,) = checkout_complete(
+        user=shopper,
+        cart=cart,
+        checkout_key=uuid.uuid4(),
+        email=shopper.email,
+        address=ADDRESS,
+        card_number=GOOD_CARD,
+    )
+    client.force_login(shopper)
+    html = client.get(reverse("order_list")).content.decode()
+    assert order.lines.count() == 2
+    assert re.findall(r'data-label="Items" class="num">\s*(\d+)\s*<', html) == ["5"]
