@@ -51,5 +51,5 @@ def not_found(request, rest=""):
 urlpatterns = [
     path("me/cart/", order_views.CartView.as_view(), name="me-cart"),
     path("", include(router.urls)),
-    re_path(r"^(?P<rest>.*)$", not_found),
+    re_path(r"^(?P<rest>[\s\S]*)$", not_found),  # [\s\S]: a path with a newline is an API 404 too
 ]

@@ -53,10 +53,23 @@ BEAT_JOBS: tuple[BeatJob, ...] = (
         "Start shows whose stream is up, alert shops whose show is late, end shows whose stream stopped.",
     ),
     BeatJob(
+        "payments-recover",
+        "orders.tasks.payments_recover_task",
+        20,
+        "Settle payment attempts left open by a crash or a gateway time-out, by asking the gateway "
+        "(before expiry may touch their orders).",
+    ),
+    BeatJob(
         "redrive-stuck-fulfilment",
         "orders.tasks.redrive_stuck_fulfilment_task",
-        300,
-        "Pack paid orders whose fulfilment job was lost.",
+        20,
+        "Pack paid orders whose fulfilment job was lost (within a minute of payment).",
+    ),
+    BeatJob(
+        "redrive-lost-emails",
+        "orders.tasks.redrive_lost_emails_task",
+        20,
+        "Send order e-mails (confirmation, shipped, cancelled) whose job was lost, within a minute.",
     ),
     BeatJob(
         "stock-feeds-sync",

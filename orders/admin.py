@@ -405,10 +405,20 @@ class OrderAdmin(ShopScopedModelAdmin):
                 ),
                 button="Refund",
             )
-        amount, reason = form.refund_amount, form.cleaned_data["reason"]
+        amount, reason, key = (
+            form.refund_amount,
+            form.cleaned_data["reason"],
+            form.cleaned_data["request_key"],
+        )
 
         def do_refund(order):
-            refunded = order_refund(order=order, actor=request.user, amount=amount, reason=reason)
+            refunded = order_refund(
+                order=order,
+                actor=request.user,
+                amount=amount,
+                reason=reason,
+                request_key=f"admin:{key}:{order.pk}" if key else None,
+            )
             what = f"{amount} {order.currency}" if amount is not None else "in full"
             return f"Refunded {what} (now {refunded.refunded_total} {order.currency} refunded): {reason}"
 

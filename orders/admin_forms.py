@@ -1,6 +1,7 @@
 """Forms of the order admin's intermediate action pages. They check the shape of the input only;
 the services in orders.fulfilment decide whether the move is allowed."""
 
+import uuid
 from decimal import Decimal
 
 from django import forms
@@ -34,6 +35,8 @@ class OrderRefundForm(forms.Form):
         help_text="For a partial refund, in the order's currency.",
     )
     reason = forms.CharField(max_length=200)
+    # Names this submit: the same form sent twice (a double click) refunds once.
+    request_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(self, *args, currencies: set[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

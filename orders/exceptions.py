@@ -4,6 +4,7 @@ from catalog.exceptions import InsufficientStock  # re-exported: the cart and ch
 
 __all__ = [
     "CartError",
+    "CheckoutClosed",
     "EmptyCart",
     "IllegalTransition",
     "InsufficientStock",
@@ -32,6 +33,14 @@ class VariantUnavailable(CartError):
 
 
 class PaymentDeclined(Exception):
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class CheckoutClosed(Exception):
+    """A checkout form sent again after its orders were replaced by a newer checkout or cancelled."""
+
     def __init__(self, message: str):
         self.message = message
         super().__init__(message)

@@ -179,7 +179,9 @@ def _return_stock(order: Order) -> None:
             stock_adjust(variant_id=variant_id, delta=quantity)
 
 
-def _reserve_refund(*, order: Order, amount: Decimal, actor, reason: str) -> Refund | None:
+def _reserve_refund(
+    *, order: Order, amount: Decimal, actor, reason: str, request_key: str | None = None
+) -> Refund | None:
     """Inside the order's lock: book the refund before calling the gateway, so two refunds can't
     both pass the 'not more than was paid' check."""
     remaining = order.total - order.refunded_total
@@ -188,16 +190,22 @@ def _reserve_refund(*, order: Order, amount: Decimal, actor, reason: str) -> Ref
     payment = order.payments.filter(status=Payment.Status.CAPTURED).order_by("-created_at").first()
     if payment is None:
         return None
-    Order.objects.filter(pk=order.pk).update(refunded_total=order.refunded_total + amount)
+    Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
     order.refunded_total += amount
     return Refund.objects.create(
-        order=order, payment=payment, amount=amount, reason=reason[:200], actor=actor
+        order=order, payment=payment, amount=amount, reason=reason[:200], actor=actor, request_key=request_key
     )
 
 
 def _send_refund(refund: Refund) -> None:
-    """Call the gateway with no lock held; undo the booking if it refuses."""
-    result = get_gateway().refund(reference=refund.payment.reference, amount=refund.amount)
+    """Call the gateway with no lock held, under a key naming this refund (a retry refunds once);
+    undo the booking if it refuses."""
+    order_number = Order.objects.filter(pk=refund.order_id).values_list("number", flat=True).get()
+    result = get_gateway(refund.payment.gateway).refund(
+        reference=refund.payment.reference,
+        amount=refund.amount,
+        idempotency_key=f"{order_number}-refund-{refund.pk}",
+    )
     with transaction.atomic():
         order = order_lock(order_id=refund.order_id)
         if result.ok:
@@ -229,14 +237,63 @@ def _send_refund(refund: Refund) -> None:
     raise RefundError(result.message or "The payment provider refused the refund.")
 
 
+def _settle_open_payment(*, order_id: int, number: str) -> None:
+    """Before an unpaid order is cancelled: an attempt whose process died is settled by asking the
+    gateway (it may have taken the money); one still in flight makes the caller wait."""
+    from .payments.attempts import attempt_in_flight, attempts_open_for
+    from .payments.recovery import payment_recover
+
+    for payment in attempts_open_for(order_ids=[order_id]):
+        if attempt_in_flight(payment=payment):
+            raise IllegalTransition(
+                f"A payment for order {number} is being processed; try again in a minute."
+            )
+        payment_recover(payment_id=payment.pk)
+
+
+def order_refund_captured_late(*, order: Order, payment: Payment) -> None:
+    """Money the gateway took for an order that was cancelled meanwhile (its answer arrived after the
+    cancellation): give it all back. Inside the caller's transaction, holding the order's lock."""
+    order_event_add(
+        order=order,
+        kind=OrderEvent.Kind.NOTE,
+        actor_label="gateway",
+        message=f"Payment of {payment.amount} {payment.currency} captured after the order ended: refunding it",
+    )
+    refund = _reserve_refund(
+        order=order,
+        amount=min(payment.amount, order.total - order.refunded_total),
+        actor=None,
+        reason="Captured after the order was cancelled",
+    )
+    if refund is not None:
+        transaction.on_commit(lambda: _send_refund_logged(refund))
+
+
+def _send_refund_logged(refund: Refund) -> None:
+    try:
+        _send_refund(refund)
+    except RefundError:
+        logger.exception("refund %s of a late capture was refused: needs attention", refund.pk)
+
+
 def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     """Cancel before shipping: stock returns, and a paid order is refunded in full."""
+    if order.status == S.PENDING_PAYMENT:
+        _settle_open_payment(order_id=order.pk, number=order.number)
     with transaction.atomic():
         order = order_lock(order_id=order.pk)
         if order.status in (S.CANCELLED, S.REFUNDED):
             raise IllegalTransition(f"Order {order.number} is already {order.get_status_display().lower()}.")
         if order.status not in NOT_YET_SHIPPED:
             raise IllegalTransition(f"Order {order.number} has shipped; ask for a refund instead.")
+        if (
+            order.status == S.PENDING_PAYMENT
+            and order.payments.filter(status=Payment.Status.PENDING).exists()
+        ):
+            raise IllegalTransition(
+                f"A payment for order {order.number} is being processed; try again in a minute."
+            )
         was_paid = order.status != S.PENDING_PAYMENT
         _return_stock(order)
         order_transition(order=order, to=S.CANCELLED, actor=actor, message=reason, cancel_reason=reason[:200])
@@ -256,16 +313,23 @@ def order_cancel(*, order: Order, actor, reason: str = "") -> Order:
     return order
 
 
-def order_refund(*, order: Order, actor, amount: Decimal | None = None, reason: str = "") -> Order:
-    """Refund all or part of a paid order. A full refund ends the order and returns its stock."""
+def order_refund(
+    *, order: Order, actor, amount: Decimal | None = None, reason: str = "", request_key: str | None = None
+) -> Order:
+    """Refund all or part of a paid order. A full refund ends the order and returns its stock.
+    `request_key` names the submit (a form's hidden key): sent twice, even at once, it refunds once."""
     with transaction.atomic():
         order = order_lock(order_id=order.pk)
+        if request_key and Refund.objects.filter(request_key=request_key).exists():
+            return order  # this very request was already carried out
         if order.status in (S.PENDING_PAYMENT, S.CANCELLED, S.REFUNDED):
             raise IllegalTransition(
                 f"Order {order.number} is {order.get_status_display().lower()}; nothing to refund."
             )
         amount = order.total - order.refunded_total if amount is None else Decimal(amount)
-        refund = _reserve_refund(order=order, amount=amount, actor=actor, reason=reason)
+        refund = _reserve_refund(
+            order=order, amount=amount, actor=actor, reason=reason, request_key=request_key
+        )
         if refund is None:
             raise RefundError("This order has no captured payment to refund.")
         if order.refunded_total == order.total:
@@ -279,21 +343,29 @@ def order_refund(*, order: Order, actor, amount: Decimal | None = None, reason: 
 
 
 def orders_expire_unpaid(*, older_than_minutes: int | None = None) -> int:
-    """Cancel orders still awaiting payment after the set time, freeing their stock."""
+    """Cancel orders still awaiting payment after the set time, freeing their stock. An order with a
+    payment attempt open is settled by asking the gateway first, and never cancelled while the gateway
+    may have taken its money: a captured payment makes it paid instead."""
     minutes = (
         older_than_minutes if older_than_minutes is not None else settings.LIVEMARKET_UNPAID_ORDER_MINUTES
     )
     cutoff = timezone.now() - timedelta(minutes=minutes)
     expired = 0
-    for order_id in Order.objects.filter(status=S.PENDING_PAYMENT, created_at__lt=cutoff).values_list(
-        "pk", flat=True
+    for order_id, number in Order.objects.filter(status=S.PENDING_PAYMENT, created_at__lt=cutoff).values_list(
+        "pk", "number"
     ):
+        try:
+            _settle_open_payment(order_id=order_id, number=number)
+        except IllegalTransition:
+            continue  # a payment is in flight: the next run looks again
         with transaction.atomic():
             order = (
                 Order.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=order_id).first()
             )
             if order is None or order.status != S.PENDING_PAYMENT:
                 continue
+            if order.payments.filter(status=Payment.Status.PENDING).exists():
+                continue  # opened since the check above
             _return_stock(order)
             order_transition(
                 order=order,
@@ -308,11 +380,14 @@ def orders_expire_unpaid(*, older_than_minutes: int | None = None) -> int:
     return expired
 
 
-def orders_redrive_stuck(*, older_than_minutes: int = 10) -> list[int]:
+REDRIVE_AFTER_SECONDS = 40  # beat looks every 20 s, so a lost job is re-driven within a minute
+
+
+def orders_redrive_stuck(*, older_than_seconds: int = REDRIVE_AFTER_SECONDS) -> list[int]:
     """Paid orders whose fulfilment job never ran (lost, crashed): run it again."""
     from .selectors import orders_stuck_paid
 
-    stuck = orders_stuck_paid(older_than_minutes=older_than_minutes)
+    stuck = orders_stuck_paid(older_than_seconds=older_than_seconds)
     packed = [order_id for order_id in stuck if order_fulfil(order_id=order_id)]
     if packed:
         logger.info("re-drove fulfilment of %s stuck order(s)", len(packed))

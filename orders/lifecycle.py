@@ -61,7 +61,11 @@ def order_event_add(
 def order_transition(
     *, order: Order, to: str, actor=None, actor_label: str | None = None, message: str = "", **fields
 ) -> Order:
-    """Move a locked order to `to`; raises IllegalTransition for a move the table does not allow."""
+    """Move an order from the status it was read with to `to`; raises IllegalTransition for a move the
+    table does not allow, or when the row is no longer in that status (a concurrent change won).
+
+    The write is a conditional UPDATE on the status read, so even a caller holding a stale object can't
+    apply a move twice: at most one of two racing transitions (and its paid event and webhook) happens."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("order_transition needs a transaction holding the order's lock")
     if to not in TRANSITIONS[order.status]:
@@ -74,7 +78,10 @@ def order_transition(
     updates = {"status": to, **fields}
     if to in _STAMPS:
         updates[_STAMPS[to]] = now
-    Order.objects.filter(pk=order.pk).update(**updates)
+    if Order.objects.filter(pk=order.pk, status=previous).update(**updates) != 1:
+        raise IllegalTransition(
+            f"Order {order.number} changed while this was being done; reload it and try again."
+        )
     for name, value in updates.items():
         setattr(order, name, value)
     OrderEvent.objects.create(

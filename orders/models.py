@@ -175,7 +175,16 @@ class Order(AddressFields):
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
 
+    class Channel(models.TextChoices):
+        CHECKOUT = "checkout", "Checkout"
+        ONE_TAP = "one_tap", "1-tap in a show"
+        AUCTION = "auction", "Won auction lot"
+        GIVEAWAY = "giveaway", "Giveaway prize"
+
     number = models.CharField(max_length=12, unique=True, default=new_order_number, editable=False)
+    channel = models.CharField(
+        max_length=12, choices=Channel.choices, default=Channel.CHECKOUT, help_text="How it was placed."
+    )
     checkout_key = models.UUIDField(
         db_index=True, help_text="Idempotency key of the checkout that placed it."
     )
@@ -271,7 +280,13 @@ class OrderLine(models.Model):
 
 
 class Payment(models.Model):
+    """One attempt to take an order's money. It is written (`pending`) before the gateway is called,
+    with the idempotency key the gateway gets, so a crash at any point leaves a row a recovery job can
+    settle by asking the gateway (orders.payments.attempts)."""
+
     class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting the gateway"
+        FAILED = "failed", "Not completed"
         AUTHORIZED = "authorized", "Authorised"
         CAPTURED = "captured", "Captured"
         DECLINED = "declined", "Declined"
@@ -287,10 +302,24 @@ class Payment(models.Model):
     refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     card_last4 = models.CharField(max_length=4, blank=True)
     message = models.CharField(max_length=200, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # At most one attempt talking to the gateway, and at most one capture, per order: a
+            # double submit can't charge twice, whatever the code above it does.
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="pending"), name="one_open_payment_attempt_per_order"
+            ),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status="captured"), name="one_captured_payment_per_order"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
 
     def __str__(self):
         return f"{self.gateway} {self.reference} {self.status}"
@@ -303,6 +332,8 @@ class Refund(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     reference = models.CharField(max_length=100, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The submit that asked for it (a form's or API call's key): the same key twice is one refund.
+    request_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

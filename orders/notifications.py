@@ -71,3 +71,18 @@ def waitlist_offer_email_send(*, entry_id: int) -> bool:
         html_message=render_to_string("orders/email/waitlist_offer.html", context),
     )
     return True
+
+
+def order_emails_redrive(*, older_than_seconds: int = 40) -> int:
+    """Send order e-mails whose job was lost (a crash after commit, a dead worker): beat runs it every
+    20 s, so a lost e-mail goes out within a minute. Sending is once per order and kind, so a job that
+    was only late finds the e-mail sent and stops."""
+    from .selectors import EMAIL_AFTER, orders_missing_email
+
+    sent = 0
+    for kind in EMAIL_AFTER:
+        for order_id in orders_missing_email(kind=kind, older_than_seconds=older_than_seconds):
+            sent += order_email_send(order_id=order_id, kind=kind)
+    if sent:
+        logger.info("re-sent %s lost order e-mail(s)", sent)
+    return sent

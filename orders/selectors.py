@@ -184,11 +184,46 @@ def cart_lines_for_user(*, user) -> QuerySet[CartLine]:
     return CartLine.objects.filter(cart__user=user).select_related("variant__product__shop", "variant__stock")
 
 
-def orders_stuck_paid(*, older_than_minutes: int) -> list[int]:
+def orders_stuck_paid(*, older_than_seconds: int) -> list[int]:
     """Ids of orders paid at least this long ago and still not packed (their fulfilment job was lost)."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         Order.objects.filter(status=Order.Status.PAID, paid_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+# Which status change each order e-mail follows, and the timestamp that says when.
+EMAIL_AFTER = {
+    "confirmation": (
+        "paid_at",
+        (Order.Status.PAID, Order.Status.FULFILLING, Order.Status.SHIPPED, Order.Status.DELIVERED),
+    ),
+    "shipped": ("shipped_at", (Order.Status.SHIPPED, Order.Status.DELIVERED)),
+    "cancelled": ("cancelled_at", (Order.Status.CANCELLED,)),
+}
+
+
+def orders_missing_email(*, kind: str, older_than_seconds: int, within_hours: int = 48) -> list[int]:
+    """Ids of orders whose `kind` e-mail is due (its status change is older than the given age, and
+    younger than `within_hours`) and was never recorded as sent: its job was lost."""
+    from .models import OrderEvent
+
+    stamp, statuses = EMAIL_AFTER[kind]
+    now = timezone.now()
+    sent = OrderEvent.objects.filter(
+        order=OuterRef("pk"), kind=OrderEvent.Kind.EMAIL, message=f"E-mail sent: {kind}"
+    )
+    return list(
+        Order.objects.filter(
+            status__in=statuses,
+            **{
+                f"{stamp}__lte": now - timedelta(seconds=older_than_seconds),
+                f"{stamp}__gte": now - timedelta(hours=within_hours),
+            },
+        )
+        .filter(~Exists(sent))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

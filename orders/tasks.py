@@ -5,6 +5,7 @@ from celery import shared_task
 from . import notifications
 from .checkout import one_tap_order_charge
 from .fulfilment import order_fulfil, orders_expire_unpaid, orders_redrive_stuck
+from .payments.recovery import payments_recover
 from .reservations import reservations_release_expired
 
 RETRY = {"autoretry_for": (OSError,), "retry_backoff": True, "retry_backoff_max": 300, "max_retries": 8}
@@ -45,3 +46,14 @@ def expire_unpaid_orders_task() -> int:
 @shared_task(acks_late=True, time_limit=600, soft_time_limit=580)
 def redrive_stuck_fulfilment_task() -> int:
     return len(orders_redrive_stuck())
+
+
+@shared_task(acks_late=True, time_limit=120, soft_time_limit=100)
+def redrive_lost_emails_task() -> int:
+    return notifications.order_emails_redrive()
+
+
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=280)
+def payments_recover_task() -> dict:
+    """Settle payment attempts left open by a crash or a time-out, by asking the gateway."""
+    return payments_recover()

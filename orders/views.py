@@ -13,6 +13,7 @@ from . import selectors
 from .cart_session import current_cart
 from .exceptions import (
     CartError,
+    CheckoutClosed,
     EmptyCart,
     IllegalTransition,
     OrderError,
@@ -141,6 +142,9 @@ def checkout(request):
             except PaymentDeclined as exc:
                 form.add_error("card_number", exc.message)
                 status = 402
+            except CheckoutClosed as exc:
+                form.add_error(None, exc.message)
+                status = 409
             except InsufficientStock as exc:
                 form.add_error(
                     None, "Some items sold out while you were checking out: " + _stock_message(exc)

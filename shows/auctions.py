@@ -541,9 +541,7 @@ def lot_charge(*, lot_id: int) -> Lot | None:
     lot = Lot.objects.filter(pk=lot_id).first()
     if lot is None or lot.status != Lot.Status.AWAITING_PAYMENT:
         return lot
-    order = order_charge_saved_method(
-        order_id=lot.order_id, idempotency_key=f"lot:{lot.pk}:order:{lot.order_id}"
-    )
+    order = order_charge_saved_method(order_id=lot.order_id)
     with transaction.atomic():
         lot = Lot.objects.select_for_update(of=("self",)).get(pk=lot_id)
         if lot.status != Lot.Status.AWAITING_PAYMENT or lot.order_id != order.pk:

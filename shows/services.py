@@ -3,6 +3,7 @@
 import logging
 import re
 import secrets
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -51,6 +52,9 @@ from .models import (
 from .permissions import DEAL, GIVEAWAY, HOST, MODERATE, PIN, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
 from .selectors import deal_units_claimed, show_pinned_product
+
+# A giveaway's prize order is keyed by the giveaway, so a draw that runs again can't give a second one.
+PRIZE_ORDER_NAMESPACE = uuid.UUID("0b7d1f7e-3c55-4d0a-9a3e-5f4e2b6c8d90")
 
 logger = logging.getLogger(__name__)
 
@@ -624,6 +628,7 @@ def giveaway_draw(*, giveaway_id: int, user=None) -> Giveaway | None:
                             )
                         },
                         note=f"Giveaway prize from show {giveaway.show_id}",
+                        checkout_key=uuid.uuid5(PRIZE_ORDER_NAMESPACE, f"giveaway:{giveaway.pk}"),
                     )
             except (InsufficientStock, VariantUnavailable):
                 break

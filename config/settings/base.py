@@ -345,6 +345,14 @@ LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
 LIVEMARKET_PAYMENT_WEBHOOK_SECRET = env(
     "LIVEMARKET_PAYMENT_WEBHOOK_SECRET", default=DEV_SECRETS["LIVEMARKET_PAYMENT_WEBHOOK_SECRET"][1]
 )
+# The test gateway's ledger (what the fake provider did, by idempotency key): a file every process shares.
+LIVEMARKET_TEST_GATEWAY_LEDGER = env(
+    "LIVEMARKET_TEST_GATEWAY_LEDGER", default=str(BASE_DIR / "var" / "test-gateway.sqlite3")
+)
+# A payment attempt younger than this may still be waiting on the gateway: recovery and expiry leave it
+# alone, and a duplicate submit waits for it (at most LIVEMARKET_CHECKOUT_WAIT_SECONDS) instead of paying.
+LIVEMARKET_PAYMENT_IN_FLIGHT_SECONDS = env.int("LIVEMARKET_PAYMENT_IN_FLIGHT_SECONDS", default=30)
+LIVEMARKET_CHECKOUT_WAIT_SECONDS = env.float("LIVEMARKET_CHECKOUT_WAIT_SECONDS", default=15)
 # Fault injection for tests/faults (config/faults.py): the named points pause (a marker file is written
 # first) so a test can kill the process there. Empty in every real deployment.
 LIVEMARKET_FAULT_POINTS = env.list("LIVEMARKET_FAULT_POINTS", default=[])

@@ -5,6 +5,7 @@ import environ
 env = environ.Env()
 env.ENVIRON.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket")
 env.ENVIRON.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+env.ENVIRON.setdefault("LIVEMARKET_TEST_GATEWAY_LEDGER", "/tmp/livemarket-test-gateway.sqlite3")  # noqa: S108
 
 from .base import *  # noqa: E402
 

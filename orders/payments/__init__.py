@@ -9,7 +9,7 @@ from django.http import Http404
 
 from .base import GatewayResult, PaymentGateway, WebhookEvent
 
-_NOT_GATEWAYS = {"base", "webhooks", "views"}
+_NOT_GATEWAYS = {"attempts", "base", "recovery", "webhooks", "views"}
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _NOT_GATEWAYS:
         importlib.import_module(f"{__name__}.{_module.name}")

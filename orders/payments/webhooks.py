@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from ..lifecycle import order_event_add, order_lock, order_transition
 from ..models import Order, OrderEvent, Payment, PaymentWebhookEvent
+from .attempts import attempt_record
 from .base import WebhookEvent
 
 
@@ -29,24 +30,22 @@ def _apply(*, gateway: str, event: WebhookEvent) -> str:
         return "ignored: unknown payment reference"
     order = order_lock(order_id=payment.order_id)
     if event.type == "payment.succeeded":
-        if order.status != Order.Status.PENDING_PAYMENT:
-            return f"no change: order is {order.status}"
-        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CAPTURED)
-        order_transition(
-            order=order, to=Order.Status.PAID, actor_label="gateway", message="Payment confirmed"
-        )
-        from ..tasks import order_email_task, order_fulfil_task
+        from ..checkout import order_settle_captured
 
-        order_email_task.delay_on_commit(order.pk, "confirmation")
-        order_fulfil_task.delay_on_commit(order.pk)
-        return "order paid"
+        if payment.status == Payment.Status.CAPTURED:
+            return f"no change: order is {order.status}"
+        if not attempt_record(payment=payment, status=Payment.Status.CAPTURED):
+            return f"no change: payment is {payment.status}"
+        order_settle_captured(order=order, payment=payment, actor_label="gateway")
+        return "order paid" if order.status == Order.Status.PAID else f"captured: order is {order.status}"
     if event.type == "payment.failed":
         if order.status != Order.Status.PENDING_PAYMENT:
             return f"no change: order is {order.status}"
+        if not attempt_record(payment=payment, status=Payment.Status.DECLINED, message="Payment failed"):
+            return f"no change: payment is {payment.status}"
         from ..fulfilment import _return_stock
 
         _return_stock(order)
-        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.DECLINED)
         order_transition(
             order=order,
             to=Order.Status.CANCELLED,

@@ -247,7 +247,9 @@ RULES: dict[str, Rule] = {
     # The API's root, the shopper's cart and the catch-all.
     "me-cart": Rule("self", {"get": R("401 200 403 200 200")}, json=True),
     "api-root": Rule("public", PUBLIC_GET),
-    "api/v1/^(?P<rest>.*)$": Rule("public", {"get": everyone("404")}, _kw(rest=lambda w: "no-such-route/")),
+    "api/v1/^(?P<rest>[\\s\\S]*)$": Rule(
+        "public", {"get": everyone("404")}, _kw(rest=lambda w: "no-such-route/")
+    ),
 }
 
 # --- The REST API (/api/v1/): every route of the router, with its methods ------------------------------

@@ -24,7 +24,7 @@ class Command(OpsCommand):
     def handle(self, *args, older_than: int, **options):
         if older_than < 0:
             raise self.error("--older-than must be 0 or more.")
-        stuck = orders_stuck_paid(older_than_minutes=older_than)
+        stuck = orders_stuck_paid(older_than_seconds=older_than * 60)
         packed = []
         for order_id in self.progress(stuck, desc="packing", unit="order"):
             if order_fulfil(order_id=order_id):

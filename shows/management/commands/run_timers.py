@@ -4,6 +4,8 @@ import time
 
 from catalog.sync.services import stock_feeds_sync_due
 from config.opscommand import OpsCommand
+from orders.notifications import order_emails_redrive
+from orders.payments.recovery import payments_recover
 from orders.services import orders_expire_unpaid, orders_redrive_stuck, reservations_release_expired
 from shops.tasks import idempotency_purge_task, webhook_deliveries_sweep_task
 from shows import auctions
@@ -27,7 +29,9 @@ STEPS = (
     ("lot charge(s) re-driven", auctions.lots_charge_pending, 0),
     ("giveaway(s) drawn", _draw_giveaways, 0),
     ("show(s) watched over", lambda: sum(shows_watch().values()), 30),
-    ("stuck order(s) packed", lambda: len(orders_redrive_stuck()), 300),
+    ("payment attempt(s) recovered", lambda: sum(payments_recover().values()), 20),
+    ("stuck order(s) packed", lambda: len(orders_redrive_stuck()), 20),
+    ("lost e-mail(s) re-sent", order_emails_redrive, 20),
     ("stock feed sync(s) started", stock_feeds_sync_due, 300),
     ("webhook delivery(ies) re-sent", webhook_deliveries_sweep_task, 30),
     ("idempotency key(s) purged", idempotency_purge_task, 3600),
