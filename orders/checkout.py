@@ -227,6 +227,19 @@ def _checkouts_replace(*, user, checkout_key: uuid.UUID) -> None:
         )
 
 
+def _checkouts_settle_stale(*, user) -> None:
+    """Before a new checkout replaces the shopper's unpaid ones: settle their attempts that are too
+    old to be in flight (a crash), by asking the gateway, with no lock held."""
+    from .payments.recovery import payment_recover
+
+    open_attempts = Payment.objects.filter(
+        order__user=user, order__channel=Order.Channel.CHECKOUT, status=P.PENDING
+    ).order_by("pk")
+    for payment in open_attempts:
+        if not attempt_in_flight(payment=payment):
+            payment_recover(payment_id=payment.pk)
+
+
 def _cart_take_bought(*, order: Order) -> None:
     """Take what a checkout order bought out of the shopper's cart; anything added meanwhile stays."""
     cart = Cart.objects.filter(user_id=order.user_id).first()
@@ -377,6 +390,7 @@ def checkout_complete(
     also under concurrency: every submit with one key returns the same orders, paid once."""
     orders = _orders_for_checkout(user=user, checkout_key=checkout_key)
     if not orders:
+        _checkouts_settle_stale(user=user)
         try:
             orders = _orders_create(
                 user=user,
@@ -395,7 +409,10 @@ def checkout_complete(
     gateway = get_gateway()
     state, payments = _checkout_payment_start(orders=orders, gateway=gateway.name)
     if state == "busy":
+        # Wait for the other request; if its attempt was settled without the money (it died before
+        # the gateway), this submit pays.
         _checkout_wait(orders=orders)
+        state, payments = _checkout_payment_start(orders=orders, gateway=gateway.name)
     if state != "pay":
         return _checkout_outcome(user=user, checkout_key=checkout_key)
 

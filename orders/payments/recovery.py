@@ -93,9 +93,33 @@ def payments_recover(*, older_than_seconds: int | None = None) -> dict[str, int]
     ):
         outcome = payment_recover(payment_id=payment_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    recharged = one_tap_orders_recharge(older_than_seconds=max(seconds, 40))
+    if recharged:
+        outcomes["1-tap charge re-driven"] = recharged
     if outcomes:
         logger.info("payments recovered: %s", outcomes)
     return outcomes
+
+
+def one_tap_orders_recharge(*, older_than_seconds: int) -> int:
+    """1-tap orders still awaiting payment with no attempt open (their charge job was lost, or its
+    attempt never reached the gateway): charge them again, under a new attempt."""
+    from ..checkout import one_tap_order_charge
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    due = (
+        Order.objects.filter(
+            channel=Order.Channel.ONE_TAP, status=Order.Status.PENDING_PAYMENT, created_at__lte=cutoff
+        )
+        .exclude(payments__status__in=[P.PENDING, P.DECLINED, P.CAPTURED])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    count = 0
+    for order_id in due:
+        one_tap_order_charge(order_id=order_id)
+        count += 1
+    return count
 
 
 @dataclass
