@@ -1,6 +1,7 @@
 """Shared fixtures. Tests run on PostgreSQL and Redis (config.settings.test)."""
 
 import re
+from pathlib import Path
 
 import pytest
 import redis
@@ -55,6 +56,20 @@ def variant(shop):
 def other_variant(other_shop):
     product = ProductFactory(shop=other_shop, title="Runner Pro")
     return VariantFactory(product=product, sku="RP-42", name="EU 42", price="120.00", on_hand=3)
+
+
+@pytest.fixture(autouse=True)
+def _gateway_rolls_back_with_the_database():
+    """The test gateway's ledger is an outside system's record; a test's database changes are undone
+    after it, so its ledger changes are too (a refund kept across a rollback would refuse the next
+    test's refund of the same order)."""
+    ledger = Path(settings.LIVEMARKET_TEST_GATEWAY_LEDGER)
+    before = ledger.read_bytes() if ledger.exists() else None
+    yield
+    if before is None:
+        ledger.unlink(missing_ok=True)
+    elif not ledger.exists() or ledger.read_bytes() != before:
+        ledger.write_bytes(before)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from tests.faults.catalogue import FAULTS
+from tests.money import catalogue as money
 from tests.security import isolation, limits, payloads
 from tests.shows.bid_bounds import BID_BOUNDS_TRIED, BID_JUMP, MAX_BID_JUMP
 
@@ -123,6 +124,63 @@ def _bid_bounds_section() -> list[str]:
     return [*lines, ""]
 
 
+def _money_section() -> list[str]:
+    sizes = ", ".join(str(n) for n in money.RACE_SIZES)
+    lines = [
+        "## Money under double submits",
+        "",
+        f"Each path is fired N = {sizes} times at once with one key (real threads released together by one "
+        "barrier, each on its own connection; HTTP against a running uvicorn on PostgreSQL where a person "
+        "can send it). After each race every count below must be exactly 1 (`tests/money/test_races_http.py`); "
+        "a prize costs nothing, so its payment counts are 0. Behind it: each payment attempt is a row with "
+        "the gateway's idempotency key, written under the order's lock before the gateway is called; a "
+        "partial unique index allows one open attempt and one capture per order; every status change is a "
+        "conditional `UPDATE ... WHERE status = <read>`.",
+        "",
+    ]
+    headers = ["path", "how the N requests arrive", *[name for name, _ in money.MONEY_COUNTS]]
+    rows = []
+    for key, what, how in money.MONEY_RACES:
+        if key in ("shopper_cancel", "admin_refund"):
+            continue
+        ones = [
+            "0" if key in money.NOTHING_TO_PAY and name in ("captured", "gateway_captures") else "1"
+            for name, _ in money.MONEY_COUNTS
+        ]
+        rows.append([what, how, *ones])
+    lines += _table(headers, rows)
+    lines += ["", "Counted: " + "; ".join(f"{name}: {text}" for name, text in money.MONEY_COUNTS) + ".", ""]
+    lines += _table(
+        ["transition", "how the N requests arrive", *[name for name, _ in money.REFUND_COUNTS]],
+        [
+            [what, how, *["1"] * len(money.REFUND_COUNTS)]
+            for key, what, how in money.MONEY_RACES
+            if key in ("shopper_cancel", "admin_refund")
+        ],
+    )
+    lines += [
+        "",
+        "## Crashes between the gateway and the commit",
+        "",
+        "The server is SIGKILLed at each point (a fault point makes the request wait there), started again, "
+        "and then the shopper sends the same form again (checkout) and beat's jobs run (payment recovery by "
+        "asking the gateway, re-driven packing and e-mails). The counts after must equal those of a run "
+        "with no crash, and `reconcile_stock` and `reconcile_payments` must both come out clean "
+        "(`tests/money/test_crashes.py`). Also there: expiry never cancels an order whose payment the "
+        "gateway captured, and an old checkout form sent after a newer checkout buys nothing twice.",
+        "",
+    ]
+    rows = []
+    for _path, how in money.CRASH_PATHS:
+        for point, where in money.CRASH_POINTS:
+            figures = ", ".join(f"{name} 1" for name in money.CRASH_COUNTS)
+            rows.append(
+                [how if point == money.CRASH_POINTS[0][0] else "", f"`{point}`: {where}", figures, figures]
+            )
+    lines += _table(["path", "killed at", "before (no crash)", "after (restart and recovery)"], rows)
+    return [*lines, ""]
+
+
 def build_page() -> str:
     corpus = payloads.PAYLOADS
     fields = payloads.reliability_rows()
@@ -142,6 +200,8 @@ def build_page() -> str:
         f"| Rate limits | {len(limit_rows)} |",
         f"| Faults injected | {len(FAULTS)} |",
         f"| Bid bounds tried | {len(BID_BOUNDS_TRIED)} |",
+        f"| Money races | {len(money.MONEY_RACES)} paths x N in {{{', '.join(map(str, money.RACE_SIZES))}}} |",
+        f"| Crash points | {len(money.CRASH_POINTS)} points x {len(money.CRASH_PATHS)} paths |",
         "| Deployment | `Procfile`, `deploy/nginx.conf`, `make cluster` (`deploy/cluster.py`), backups |",
         "",
         "## Payloads tried",
@@ -173,7 +233,7 @@ def build_page() -> str:
         ["surface", "limit", "response", "test"],
         [[r["surface"], r["limit"], r["response"], f"`{r['test']}`"] for r in limit_rows],
     )
-    lines += ["", *_bid_bounds_section(), "## Faults injected", ""]
+    lines += ["", *_money_section(), *_bid_bounds_section(), "## Faults injected", ""]
     lines += _table(
         ["fault", "how it is injected", "what must hold", "test"],
         [[f["fault"], f["how"], f["expected"], f"`{f['test']}`"] for f in FAULTS],

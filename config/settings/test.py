@@ -1,11 +1,21 @@
 """Tests run on real PostgreSQL and Redis; they never fall back to SQLite."""
 
+from urllib.parse import urlsplit
+
 import environ
 
 env = environ.Env()
 env.ENVIRON.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket")
 env.ENVIRON.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-env.ENVIRON.setdefault("LIVEMARKET_TEST_GATEWAY_LEDGER", "/tmp/livemarket-test-gateway.sqlite3")  # noqa: S108
+# The test gateway's ledger, one per database and xdist worker (servers a test starts inherit it);
+# tests/conftest.py rolls it back with the database after every test.
+env.ENVIRON.setdefault(
+    "LIVEMARKET_TEST_GATEWAY_LEDGER",
+    "/tmp/livemarket-test-gateway-{}-{}.sqlite3".format(  # noqa: S108
+        urlsplit(env.ENVIRON["DATABASE_URL"]).path.strip("/") or "db",
+        env.ENVIRON.get("PYTEST_XDIST_WORKER", "main"),
+    ),
+)
 
 from .base import *  # noqa: E402
 

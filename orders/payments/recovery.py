@@ -93,7 +93,8 @@ def payments_recover(*, older_than_seconds: int | None = None) -> dict[str, int]
     ):
         outcome = payment_recover(payment_id=payment_id)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    recharged = one_tap_orders_recharge(older_than_seconds=max(seconds, 40))
+    # A 1-tap charge job may still be on its way for a younger order: beat leaves those 40 s.
+    recharged = one_tap_orders_recharge(older_than_seconds=40 if older_than_seconds is None else seconds)
     if recharged:
         outcomes["1-tap charge re-driven"] = recharged
     if outcomes:

@@ -18,7 +18,6 @@ production relies on:
   the second time.
 """
 
-import hashlib
 import signal
 import threading
 import time
@@ -38,6 +37,7 @@ import orders.tasks
 from catalog.models import InventorySyncRun, Stock, StockFeed
 from catalog.sync.services import STALE_RUN, inventory_sync_run_create
 from orders.models import Order, OrderEvent, Payment, Shipment
+from orders.payments.test_gateway import Ledger
 from shows.auctions import _lot_order_key, bid_place
 from shows.models import Lot
 from shows.reconcile import stock_reconcile
@@ -305,11 +305,15 @@ def test_workers_killed_mid_close_and_mid_charge_the_lot_gets_one_order_and_one_
         order.pk,
         Order.Status.PENDING_PAYMENT,
     )
-    assert not Payment.objects.filter(order=order).exists()
+    # The attempt was recorded before the gateway was called; its outcome was not.
+    assert list(Payment.objects.filter(order=order).values_list("status", flat=True)) == ["pending"]
 
-    # A minute later the sweeper re-drives the charge; the redelivered charge job races it.
+    # A minute later beat's payment recovery asks the gateway about the open attempt and the sweeper
+    # re-drives the charge; the redelivered charge job races them.
     Lot.objects.filter(pk=lot.pk).update(closed_at=F("closed_at") - timedelta(seconds=61))
+    Payment.objects.filter(order=order).update(created_at=F("created_at") - timedelta(seconds=61))
     workers.start()
+    workers.send("orders.tasks.payments_recover_task")
     workers.send("shows.tasks.show_timers_sweep_task")
     wait_for(
         lambda: Lot.objects.filter(pk=lot.pk, status=Lot.Status.PAID).exists(),
@@ -324,12 +328,14 @@ def test_workers_killed_mid_close_and_mid_charge_the_lot_gets_one_order_and_one_
     assert order.checkout_key == _lot_order_key(lot, bidder.pk) and lot.order_id == order.pk
     assert order.total == lot.winning_price + order.shipping_total
     (payment,) = Payment.objects.filter(order=order)
-    key = f"lot:{lot.pk}:order:{order.pk}"  # the same idempotency key on every attempt
-    assert (payment.status, payment.amount, payment.reference) == (
+    assert (payment.status, payment.amount, payment.idempotency_key) == (
         Payment.Status.CAPTURED,
         order.total,
-        "test_" + hashlib.sha256(key.encode()).hexdigest()[:20],
+        f"{order.number}-pay-1",  # the one attempt, settled from the gateway's record of its key
     )
+    # The gateway took the money once, under that key, with a reference nobody can predict.
+    (charge,) = Ledger().authorizations(key_prefix=f"{order.number}-pay-")
+    assert (charge["status"], charge["reference"]) == ("captured", payment.reference)
     moves = OrderEvent.objects.filter(order=order).exclude(from_status=F("to_status"))
     assert [(e.from_status, e.to_status) for e in moves.order_by("pk")] == [
         (Order.Status.PENDING_PAYMENT, Order.Status.PAID),
