@@ -1,22 +1,12 @@
 """Tests run on real PostgreSQL and Redis; they never fall back to SQLite."""
 
-from urllib.parse import urlsplit
+import os
 
 import environ
 
 env = environ.Env()
 env.ENVIRON.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/livemarket")
 env.ENVIRON.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
-# The test gateway's ledger, one per database and xdist worker (servers a test starts inherit it);
-# tests/conftest.py rolls it back with the database after every test.
-env.ENVIRON.setdefault(
-    "LIVEMARKET_TEST_GATEWAY_LEDGER",
-    "/tmp/livemarket-test-gateway-{}-{}.sqlite3".format(  # noqa: S108
-        urlsplit(env.ENVIRON["DATABASE_URL"]).path.strip("/") or "db",
-        env.ENVIRON.get("PYTEST_XDIST_WORKER", "main"),
-    ),
-)
-
 from .base import *  # noqa: E402
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
@@ -42,3 +32,10 @@ STORAGES = {
 _worker = env("PYTEST_XDIST_WORKER", default="main")
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"lmtest-{_worker}"
 CACHES["default"]["KEY_PREFIX"] = f"lmtest-{_worker}"
+
+# The test gateway's ledger, one per database and xdist worker, exported so the servers and workers a
+# test starts use it too (set here, not defaulted: workers inherit the controller's environment).
+# tests/conftest.py rolls it back with the database after every test.
+LIVEMARKET_TEST_GATEWAY_LEDGER = os.environ["LIVEMARKET_TEST_GATEWAY_LEDGER"] = (
+    f"/tmp/livemarket-test-gateway-{DATABASES['default']['NAME']}-{_worker}.sqlite3"  # noqa: S108
+)
