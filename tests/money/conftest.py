@@ -84,6 +84,14 @@ class Browser:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         return page.text, {"csrfmiddlewaretoken": token}
 
+    def checkout_form(self) -> dict:
+        """The checkout page's form as a shopper fills it in (its own key and CSRF token)."""
+        from tests.orders.test_concurrency_checkout import _checkout_form
+
+        html, csrf = self.form("/checkout/")
+        key = re.search(r'name="checkout_key" value="([0-9a-f-]{36})"', html).group(1)
+        return {**csrf, **_checkout_form(key)}
+
     def post(self, path: str, data: dict, **kwargs) -> httpx.Response:
         with self.client() as http:
             return http.post(path, data=data, **kwargs)

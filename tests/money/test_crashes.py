@@ -126,22 +126,6 @@ def assert_reconciled() -> None:
     call_command("reconcile_payments")  # exit 0: the ops report agrees
 
 
-def _checkout_form(browser: Browser) -> dict:
-    html, csrf = browser.form("/checkout/")
-    key = html.split('name="checkout_key" value="', 1)[1].split('"', 1)[0]
-    return {
-        **csrf,
-        "checkout_key": key,
-        "email": "crash@example.test",
-        "full_name": "Crash Test",
-        "line1": "5 Main Street",
-        "city": "Springfield",
-        "postal_code": "12345",
-        "country": "us",
-        "card_number": GOOD_CARD,
-    }
-
-
 @pytest.mark.parametrize("point", [p for p, _ in CRASH_POINTS])
 def test_checkout_killed_at_each_point_ends_as_if_no_crash(point, tmp_path, shop, mailoutbox):
     variant = VariantFactory(product=ProductFactory(shop=shop), on_hand=5, price="20.00")
@@ -149,7 +133,7 @@ def test_checkout_killed_at_each_point_ends_as_if_no_crash(point, tmp_path, shop
     cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
     crash = Crashable(tmp_path, point)
     browser = Browser(crash.server, buyer)
-    form = _checkout_form(browser)
+    form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", form))
 
     time.sleep(2.2)  # the dead request's attempt is now past the in-flight window
@@ -196,7 +180,7 @@ def test_expiry_never_cancels_an_order_the_gateway_captured(tmp_path, shop, mail
     cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
     crash = Crashable(tmp_path, "payment_captured")
     browser = Browser(crash.server, buyer)
-    form = _checkout_form(browser)
+    form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", form))
     try:
         (order,) = Order.objects.filter(user=buyer)
@@ -224,11 +208,11 @@ def test_old_form_sent_after_a_newer_checkout_does_not_buy_the_cart_twice(tmp_pa
         cart_add(cart=cart, variant_id=variant.pk, quantity=1)
     crash = Crashable(tmp_path, "payment_before_gateway")
     browser = Browser(crash.server, buyer)
-    old_form = _checkout_form(browser)
+    old_form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", old_form))
     try:
         time.sleep(2.2)
-        new = browser.post("/checkout/", _checkout_form(browser))
+        new = browser.post("/checkout/", browser.checkout_form())
         assert new.status_code == 302, new.text[:500]
         stale = browser.post("/checkout/", old_form)
         assert stale.status_code == 409 and "replaced by a newer one" in stale.text

@@ -47,21 +47,6 @@ GOOD_CARD = "4242 4242 4242 4242"
 S = Order.Status
 
 
-def _checkout_form(key: str, csrf: dict) -> dict:
-    return {
-        **csrf,
-        "checkout_key": key,
-        "email": "racer@example.test",
-        "full_name": "Race Runner",
-        "line1": "5 Main Street",
-        "city": "Springfield",
-        "postal_code": "12345",
-        "country": "us",
-        "card_number": GOOD_CARD,
-        "save_address": "on",
-    }
-
-
 def _buyer(**kwargs):
     buyer = UserFactory(**kwargs)
     address_save(user=buyer, data=ADDRESS)
@@ -165,9 +150,8 @@ def _race_checkout(server, settings, n: int, *, shop, merchant, via_show: bool):
         assert held.status_code in (200, 302), held.text[:300]
     else:
         cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
-    html, csrf = browser.form("/checkout/")
-    key = html.split('name="checkout_key" value="', 1)[1].split('"', 1)[0]
-    form = _checkout_form(key, csrf)
+    form = browser.checkout_form()
+    key = form["checkout_key"]
     responses = race([lambda: browser.post("/checkout/", form) for _ in range(n)])
     _no_server_errors(responses)
     assert {r.status_code for r in responses} == {302}, [
@@ -272,9 +256,9 @@ def _paid_order(server, buyer, shop):
     variant = VariantFactory(product=ProductFactory(shop=shop), on_hand=5, price="20.00")
     cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
     browser = Browser(server, buyer)
-    html, csrf = browser.form("/checkout/")
-    key = html.split('name="checkout_key" value="', 1)[1].split('"', 1)[0]
-    assert browser.post("/checkout/", _checkout_form(key, csrf)).status_code == 302
+    form = browser.checkout_form()
+    key = form["checkout_key"]
+    assert browser.post("/checkout/", form).status_code == 302
     (order,) = _wait_settled(lambda: Order.objects.filter(checkout_key=key))
     return order, browser
 
