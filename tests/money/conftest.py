@@ -28,7 +28,11 @@ class Server:
             log=self.log,
             extra_env={**self.extra_env, **extra_env},
         )
-        wait_healthy(self.port, self.process, log=self.log)
+        try:
+            wait_healthy(self.port, self.process, log=self.log)
+        except BaseException:
+            stop(self.process)
+            raise
 
     def stop(self, **kwargs) -> None:
         stop(self.process, **kwargs)

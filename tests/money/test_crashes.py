@@ -95,6 +95,20 @@ class Crashable:
         return from_servers + sum(1 for m in mailoutbox if m.subject.startswith("Your Livemarket order"))
 
 
+@pytest.fixture
+def crashable(tmp_path):
+    """Make the test's crashable server; it is stopped however the test ends."""
+    made: list[Crashable] = []
+
+    def make(point: str) -> Crashable:
+        made.append(Crashable(tmp_path, point))
+        return made[-1]
+
+    yield make
+    for crash in made:
+        crash.server.stop()
+
+
 def beat(*, recover: bool = True) -> None:
     """What beat runs within a minute (with the clock moved past each job's wait)."""
     if recover:
@@ -127,11 +141,11 @@ def assert_reconciled() -> None:
 
 
 @pytest.mark.parametrize("point", [p for p, _ in CRASH_POINTS])
-def test_checkout_killed_at_each_point_ends_as_if_no_crash(point, tmp_path, shop, mailoutbox):
+def test_checkout_killed_at_each_point_ends_as_if_no_crash(point, crashable, shop, mailoutbox):
     variant = VariantFactory(product=ProductFactory(shop=shop), on_hand=5, price="20.00")
     buyer = UserFactory()
     cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
-    crash = Crashable(tmp_path, point)
+    crash = crashable(point)
     browser = Browser(crash.server, buyer)
     form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", form))
@@ -148,7 +162,9 @@ def test_checkout_killed_at_each_point_ends_as_if_no_crash(point, tmp_path, shop
 
 
 @pytest.mark.parametrize("point", [p for p, _ in CRASH_POINTS])
-def test_one_tap_charge_killed_at_each_point_ends_as_if_no_crash(point, tmp_path, shop, merchant, mailoutbox):
+def test_one_tap_charge_killed_at_each_point_ends_as_if_no_crash(
+    point, crashable, shop, merchant, mailoutbox
+):
     variant = VariantFactory(product=ProductFactory(shop=shop), on_hand=5, price="20.00")
     show = show_go_live(
         show=show_create(
@@ -159,7 +175,7 @@ def test_one_tap_charge_killed_at_each_point_ends_as_if_no_crash(point, tmp_path
     buyer = UserFactory()
     address_save(user=buyer, data=ADDRESS)
     payment_method_save(user=buyer, card_number=GOOD_CARD)
-    crash = Crashable(tmp_path, point)
+    crash = crashable(point)
     browser = Browser(crash.server, buyer)
     _, csrf = browser.form(f"/shows/{show.pk}/")
     tap = {**csrf, "variant_id": variant.pk, "one_tap": "1", "checkout_key": str(uuid.uuid4())}
@@ -173,12 +189,12 @@ def test_one_tap_charge_killed_at_each_point_ends_as_if_no_crash(point, tmp_path
         crash.server.stop()
 
 
-def test_expiry_never_cancels_an_order_the_gateway_captured(tmp_path, shop, mailoutbox):
+def test_expiry_never_cancels_an_order_the_gateway_captured(crashable, shop, mailoutbox):
     """Killed after the capture, and nobody sends the form again: expiry asks the gateway first."""
     variant = VariantFactory(product=ProductFactory(shop=shop), on_hand=5, price="20.00")
     buyer = UserFactory()
     cart_add(cart=cart_get_or_create(user=buyer), variant_id=variant.pk, quantity=1)
-    crash = Crashable(tmp_path, "payment_captured")
+    crash = crashable("payment_captured")
     browser = Browser(crash.server, buyer)
     form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", form))
@@ -196,7 +212,7 @@ def test_expiry_never_cancels_an_order_the_gateway_captured(tmp_path, shop, mail
         crash.server.stop()
 
 
-def test_old_form_sent_after_a_newer_checkout_does_not_buy_the_cart_twice(tmp_path, mailoutbox):
+def test_old_form_sent_after_a_newer_checkout_does_not_buy_the_cart_twice(crashable, mailoutbox):
     """Crash mid-checkout of three shops' items; the shopper checks out again (a new form) and pays;
     then the old form is sent again (the back button): 3 paid orders, not 6."""
     variants = [
@@ -206,7 +222,7 @@ def test_old_form_sent_after_a_newer_checkout_does_not_buy_the_cart_twice(tmp_pa
     cart = cart_get_or_create(user=buyer)
     for variant in variants:
         cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    crash = Crashable(tmp_path, "payment_before_gateway")
+    crash = crashable("payment_before_gateway")
     browser = Browser(crash.server, buyer)
     old_form = browser.checkout_form()
     crash.fire_and_kill(lambda: browser.post("/checkout/", old_form))
