@@ -102,6 +102,7 @@ class Stock(models.Model):
     allocated = models.IntegerField(default=0)
 
     class Meta:
+        verbose_name_plural = "stock"
         constraints = [
             models.CheckConstraint(condition=Q(allocated__gte=0), name="stock_allocated_non_negative"),
             models.CheckConstraint(

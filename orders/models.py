@@ -420,6 +420,7 @@ class WaitlistEntry(models.Model):
     offered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "waitlist entries"
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(

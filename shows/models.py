@@ -264,6 +264,7 @@ class GiveawayEntry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "giveaway entries"
         constraints = [models.UniqueConstraint(fields=["giveaway", "user"], name="uniq_giveaway_entry")]
 
     def __str__(self):
