@@ -6,11 +6,13 @@ lookups all 404 or omit it. Foreign-key choices are scoped the same way through 
 model's own admin. Ops superusers see everything.
 """
 
+from allauth.core import ratelimit
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.shortcuts import render
 from django.urls import path
 
 from .selectors import shop_ids_for_user
@@ -76,6 +78,18 @@ class ShopScopedInline(ShopScopedAdminMixin, admin.TabularInline):
 
 class LivemarketAdminSite(admin.AdminSite):
     """The admin site (`admin.site`, through shops.apps.LivemarketAdminConfig)."""
+
+    def login(self, request, extra_context=None):
+        """Django's admin login has no limit of its own, so every POST counts against allauth's
+        `admin_login` rates (per IP and per username, ACCOUNT_RATE_LIMITS) before the password is
+        checked. Over a limit it is a 429 page: no login even with the right password, and nothing
+        written but the expiring cache counter."""
+        if request.method == "POST":
+            username = str(request.POST.get("username", ""))[:150].strip().lower()
+            if not ratelimit.consume(request, action="admin_login", key=username):
+                message = "Too many admin sign-in attempts. Wait a few minutes, then try again."
+                return render(request, "429.html", {"message": message}, status=429)
+        return super().login(request, extra_context)
 
     def get_urls(self):
         urls = super().get_urls()

@@ -215,6 +215,8 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login": env("LIVEMARKET_LOGIN_RATE", default="30/m/ip"),
     "login_failed": env("LIVEMARKET_LOGIN_FAILED_RATE", default="10/m/ip,5/5m/key"),
+    # /admin/login/ (shops.admin_scoping.LivemarketAdminSite.login): every POST, key = the username.
+    "admin_login": env("LIVEMARKET_ADMIN_LOGIN_RATE", default="10/m/ip,10/15m/key"),
     "signup": env("LIVEMARKET_SIGNUP_RATE", default="20/m/ip"),
     "reset_password": env("LIVEMARKET_RESET_PASSWORD_RATE", default="20/m/ip,5/m/key"),
     "reset_password_from_key": "20/m/ip",

@@ -44,6 +44,12 @@ def reliability_rows() -> list[dict]:
             "test": f"{_RL}::test_failed_logins_over_the_per_account_limit_are_refused_without_locking_the_account",
         },
         {
+            "surface": "Admin login (POST /admin/login/, allauth's limiter)",
+            "limit": f"{_allauth('admin_login')} (key: the username)",
+            "response": "429 + page “Too many admin sign-in attempts … Nothing is locked”; no login, even with the right password",
+            "test": f"{_RL}::test_admin_logins_over_the_limit_get_a_429_and_the_right_password_does_not_get_in",
+        },
+        {
             "surface": "Signup (allauth, POST /accounts/signup/)",
             "limit": _allauth("signup"),
             "response": "429 + page “Too many attempts”; no user created",

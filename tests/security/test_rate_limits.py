@@ -12,7 +12,10 @@ import re
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.sessions.models import Session
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -27,6 +30,7 @@ from shows.models import Bid, ChatMessage, Lot, Show
 from shows.services import chat_post, show_create, show_go_live
 from tests.orders.test_payment_webhooks import _post as post_webhook
 from tests.orders.test_payment_webhooks import pending_order  # noqa: F401 - a fixture
+from tests.shops.factories import UserFactory
 from tests.shows.test_auctions import make_bidder
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +141,55 @@ def test_password_reset_requests_over_the_per_address_limit_get_429_and_send_not
     assert client.post(url, {"email": other_shopper.email}).status_code == 302  # another address
     _window_passes()
     assert client.post(url, {"email": shopper.email}).status_code == 302
+
+
+# --- The admin's own login (/admin/login/) ----------------------------------------------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def _admin_login(client, password, *, ip="10.0.0.1", username="ops"):
+    return client.post(
+        f"{ADMIN_LOGIN}?next=/admin/",
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_admin_logins_over_the_limit_get_a_429_and_the_right_password_does_not_get_in(client, settings):
+    ops = UserFactory(username="ops", email="ops@example.test", is_superuser=True)
+    _rates(settings, admin_login="3/m/ip,100/15m/key")
+    for _ in range(3):
+        assert _admin_login(client, "wrong").status_code == 200  # the form, with its error
+    before = (*_user_state(ops), ops.last_login, LogEntry.objects.count(), Session.objects.count())
+    refused = _admin_login(client, PASSWORD)
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "Too many admin sign-in attempts" in page and "Nothing is locked" in page
+    ops.refresh_from_db()
+    assert (*_user_state(ops), ops.last_login, LogEntry.objects.count(), Session.objects.count()) == before
+    assert "_auth_user_id" not in client.session
+    # Another address is not held back by this one's attempts.
+    assert _admin_login(Client(), PASSWORD, ip="10.0.0.2").status_code == 302
+
+    _window_passes()
+    assert _admin_login(client, PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(ops.pk)
+
+
+def test_admin_logins_for_one_username_are_limited_across_addresses(client, settings):
+    ops = UserFactory(username="ops", email="ops@example.test", is_superuser=True)
+    _rates(settings, admin_login="100/m/ip,3/15m/key")
+    for n in range(3):
+        assert _admin_login(Client(), "wrong", ip=f"10.0.1.{n}").status_code == 200
+    assert _admin_login(client, PASSWORD, ip="10.0.1.9").status_code == 429
+    assert "_auth_user_id" not in client.session
+    # Another username from the same address still gets its form.
+    other = _admin_login(client, "wrong", ip="10.0.1.9", username="someone")
+    assert other.status_code == 200
+    _window_passes()
+    assert _admin_login(client, PASSWORD, ip="10.0.1.9").status_code == 302
+    assert client.session["_auth_user_id"] == str(ops.pk)
 
 
 # --- Buy now ----------------------------------------------------------------------------------------
