@@ -140,6 +140,8 @@ UVICORN_PROTOCOLS = (
     "httptools",
     "--ws",
     os.environ.get("BENCH_UVICORN_WS", "websockets-sansio"),
+    "--ws-max-size",  # 4 x LIVEMARKET_WS_MAX_FRAME, as the Procfile
+    "131072",
 )
 
 

@@ -165,7 +165,7 @@ class Cluster:
                 f"asgi{n}",
                 [str(VENV_BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port",
                  str(asgi_port), "--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio",
-                 "--proxy-headers", "--log-level", "warning"],
+                 "--proxy-headers", "--ws-max-size", "131072", "--log-level", "warning"],
             )  # fmt: skip
         for n in (1, 2) if celery else ():
             self._spawn(

@@ -2,8 +2,9 @@
 
 The catalogues (no database needed): the hostile-text corpus and the fields it goes into
 (tests/security/payloads.py), the generated tenant-isolation matrix (tests/security/isolation.py), the
-rate limits (tests/security/limits.py), the injected faults (tests/faults/catalogue.py) and the bid
-bounds (tests/shows/bid_bounds.py). This test
+fuzz corpus over the same endpoints (tests/security/fuzz.py), the rate limits
+(tests/security/limits.py), the injected faults (tests/faults/catalogue.py) and the bid bounds
+(tests/shows/bid_bounds.py). This test
 writes the page afresh and fails when the committed one was out of date, so a new endpoint, payload,
 limit or fault shows in the page (commit the rewritten file).
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from tests.faults.catalogue import FAULTS
 from tests.money import catalogue as money
-from tests.security import isolation, limits, payloads
+from tests.security import fuzz, isolation, limits, payloads
 from tests.shows.bid_bounds import BID_BOUNDS_TRIED, BID_JUMP, MAX_BID_JUMP
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "reliability.md"
@@ -181,11 +182,58 @@ def _money_section() -> list[str]:
     return [*lines, ""]
 
 
+def _fuzz_section(rows: list[dict]) -> list[str]:
+    requests = sum(row.get(name, 0) for row in rows for name in fuzz.KIND_NAMES)
+    by_surface = Counter()
+    for row in rows:
+        by_surface[row["surface"]] += sum(row.get(name, 0) for name in fuzz.KIND_NAMES)
+    lines = [
+        "## Hostile input (fuzz)",
+        "",
+        f"Every endpoint-method of the matrix above and every room action gets every kind below: "
+        f"**{len(rows)} endpoint-methods and actions, {requests} requests and frames, 0 answered 5xx** "
+        "(`tests/security/test_fuzz.py`, `tests/security/test_fuzz_room.py`; the endpoints come from the "
+        "isolation matrix, so a new one is fuzzed without a new rule). Each is sent as the endpoint's "
+        "owner on top of its ordinary request: values go into every body field (JSON to the API; a form "
+        "and JSON to pages and the admin) or every query parameter of a GET; header kinds set "
+        f"{', '.join(f'`{h}`' for h in fuzz.HOSTILE_HEADERS)}. Bodies and frames are decoded by one "
+        "bounded decoder (`config/jsonsafe.py`: size first, then nesting depth over the raw text, "
+        "valid Unicode, numbers within 64 bits or a double). Every answer is a 4xx in the endpoint's "
+        "usual shape (the API's `{code, message, fields}`, JSON `{code, message}` for the payment webhook, "
+        "stream callbacks and bid POST, a page elsewhere) or an ordinary answer that ignored the input; "
+        "a body the decoder refuses is never taken. In the room every action gets every value kind and "
+        "the socket answers `error` and goes on serving; the frames below close it with 1009 before "
+        "parsing.",
+        "",
+    ]
+    lines += _table(["kind", "what"], [[kind.name, kind.what] for kind in fuzz.KINDS])
+    lines += ["", *_table(["surface", "requests and frames"], sorted(by_surface.items())), ""]
+    lines += _table(
+        ["room frame", "what", "outcome"], [[name, what, outcome] for name, what, outcome in fuzz.ROOM_FRAMES]
+    )
+    lines += ["", "<details><summary>Every endpoint by kind (requests of each kind)</summary>", ""]
+    lines += _table(
+        ["surface", "endpoint", "method", *fuzz.KIND_NAMES],
+        [
+            [
+                row["surface"],
+                f"`{row['endpoint']}`",
+                row["method"],
+                *(row.get(n, "") for n in fuzz.KIND_NAMES),
+            ]
+            for row in rows
+        ],
+    )
+    lines += ["", "</details>", ""]
+    return lines
+
+
 def build_page() -> str:
     corpus = payloads.PAYLOADS
     fields = payloads.reliability_rows()
     cases = isolation.reliability_rows()
     limit_rows = limits.reliability_rows()
+    fuzz_rows = fuzz.reliability_rows()
     lines = [
         "# Reliability and security: what the suite attacks",
         "",
@@ -197,6 +245,8 @@ def build_page() -> str:
         f"| Hostile-text payloads tried | {len(corpus)} payloads x {len(fields)} fields |",
         f"| Endpoints by role | {len({(c['surface'], c['endpoint'], c['method']) for c in cases})} "
         f"endpoint-methods x {len(ROLES)} roles = {len(cases)} cases |",
+        f"| Hostile input (fuzz) | {len(fuzz_rows)} endpoint-methods and room actions x "
+        f"{len(fuzz.KINDS)} kinds, 0 5xx |",
         f"| Rate limits | {len(limit_rows)} |",
         f"| Faults injected | {len(FAULTS)} |",
         f"| Bid bounds tried | {len(BID_BOUNDS_TRIED)} |",
@@ -226,6 +276,7 @@ def build_page() -> str:
         "allow-list of machine endpoints authenticated by signature or key; every POST form on the seeded "
         "pages carries the token (`tests/security/test_csrf.py`).",
         "",
+        *_fuzz_section(fuzz_rows),
         "## Rate limits",
         "",
     ]
