@@ -177,6 +177,9 @@ class ProductAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
     list_select_related = ("shop", "category")
     change_list_template = "admin/catalog/product/change_list.html"
 
+    class Media:
+        css = {"all": ["css/admin.css"]}  # the variants table fits a 1280 px window
+
     def get_urls(self):
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
         return [
