@@ -1,7 +1,6 @@
 """The shopper's order pages: the list, the order with its timeline and tracking, and cancelling."""
 
 import re
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,6 @@ from orders.models import Order, Refund
 from orders.services import (
     cart_add,
     cart_get_or_create,
-    checkout_complete,
     order_cancel,
     order_refund,
     order_ship,
@@ -24,7 +22,8 @@ from orders.services import (
 from tests.catalog.factories import VariantFactory
 from tests.orders.test_admin_orders import place_order
 from tests.orders.test_reservations_waitlist import DECLINED_CARD
-from tests.orders.test_services_checkout import ADDRESS, GOOD_CARD
+from tests.orders.test_services_checkout import GOOD_CARD
+from tests.orders.test_views_shopper_journey import _checkout_form, _checkout_key
 
 
 def _messages(response) -> list[tuple[str, str]]:
@@ -182,23 +181,6 @@ def test_emails_escape_merchant_text_in_html_only(
     assert "Sold &lt;b&gt;out&lt;/b&gt; &amp; sorry" in email.alternatives[0][0]
 
 
-def _checkout_key(html: str) -> str:
-    return re.search(r'name="checkout_key" value="([0-9a-f-]{36})"', html).group(1)
-
-
-def _checkout_form(key: str, card: str) -> dict:
-    return {
-        "checkout_key": key,
-        "email": "a@example.test",
-        "full_name": "Ada Lovelace",
-        "line1": "1 Analytical Way",
-        "city": "London",
-        "postal_code": "N1 1AA",
-        "country": "GB",
-        "card_number": card,
-    }
-
-
 @pytest.mark.django_db
 def test_my_orders_hides_orders_the_shopper_never_placed_but_the_merchant_still_sees_them(
     client, shopper, merchant, variant
@@ -236,17 +218,8 @@ def test_my_orders_hides_orders_the_shopper_never_placed_but_the_merchant_still_
 @pytest.mark.django_db
 def test_my_orders_counts_items_in_units_not_lines(client, shopper, shop, variant):
     other = VariantFactory(product=variant.product, sku="BT-LP-2", name="Mono", price="20.00", on_hand=5)
-    cart = cart_get_or_create(user=shopper)
-    cart_add(cart=cart, variant_id=variant.pk, quantity=3)
-    cart_add(cart=cart, variant_id=other.pk, quantity=2)
-    (order,) = checkout_complete(
-        user=shopper,
-        cart=cart,
-        checkout_key=uuid.uuid4(),
-        email=shopper.email,
-        address=ADDRESS,
-        card_number=GOOD_CARD,
-    )
+    cart_add(cart=cart_get_or_create(user=shopper), variant_id=other.pk, quantity=2)
+    order = place_order(shopper, variant, quantity=3)  # checks out the whole cart
     client.force_login(shopper)
     html = client.get(reverse("order_list")).content.decode()
     assert order.lines.count() == 2

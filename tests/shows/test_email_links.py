@@ -2,7 +2,6 @@
 resolve "/orders/LM…/" against, so a relative link is dead there (round 2 found them in every e-mail)."""
 
 import re
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +14,6 @@ from django.utils import timezone
 from orders.models import Reservation
 from orders.notifications import SUBJECTS, order_email_send
 from orders.services import (
-    cart_add,
-    cart_get_or_create,
-    checkout_complete,
     reservation_create,
     reservations_release_expired,
     waitlist_join,
@@ -26,7 +22,7 @@ from shops.services import shop_follow
 from shows.services import show_create, show_go_live
 from shows.watch import shows_watch
 from tests.catalog.factories import VariantFactory
-from tests.orders.test_services_checkout import ADDRESS
+from tests.orders.test_admin_orders import place_order
 from tests.shops.factories import UserFactory
 
 SITE = "https://shop.example.com"
@@ -41,16 +37,7 @@ RELATIVE_PATH = re.compile(r"(?<![\w.:/%-])/(?:[\w.%-]+/)+")  # "/shows/1/", not
 def _send_every_email(shopper, merchant, shop) -> None:
     """One of each e-mail the site sends, through the code that sends it."""
     variant = VariantFactory(product__shop=shop, on_hand=2)
-    cart = cart_get_or_create(user=shopper)
-    cart_add(cart=cart, variant_id=variant.pk, quantity=1)
-    (order,) = checkout_complete(
-        user=shopper,
-        cart=cart,
-        checkout_key=uuid.uuid4(),
-        email=shopper.email,
-        address=ADDRESS,
-        card_number="4242424242424242",
-    )
+    order = place_order(shopper, variant)
     for kind in SUBJECTS:
         order_email_send(order_id=order.pk, kind=kind, dedupe_key=f"links-{kind}")
 
