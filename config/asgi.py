@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through the show rooms.
 
-Websockets are wrapped in AllowedHostsOriginValidator (no cross-site handshakes),
+Websockets are wrapped in SiteOriginValidator (config/ws_origin.py: only the site's own scheme, host
+and port may open a socket),
 RoomSendMiddleware (the server's own `send` on the scope, which the room hub writes frames to) and
 AuthMiddlewareStack (the session user is on the scope). With production settings it refuses to load
 while a secret is empty or its development default (config/checks.py).
@@ -19,15 +20,15 @@ refuse_default_secrets()  # production never serves on a default secret
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.ws_origin import SiteOriginValidator  # noqa: E402
 from shows.hub import RoomSendMiddleware  # noqa: E402
 from shows.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SiteOriginValidator(
             RoomSendMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }

@@ -35,13 +35,16 @@ def live_show(shop):
     return show_go_live(show=show_create(shop=shop, title="Late night", scheduled_start=timezone.now()))
 
 
-async def _handshake(show, *, origin: str | None, cookie: str | None = None):
-    headers = [(b"host", b"testserver")]
+async def _handshake(
+    show, *, origin: str | None, cookie: str | None = None, host: str = "testserver", scheme: str = "ws"
+):
+    headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
     if cookie is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
     communicator = WebsocketCommunicator(application, f"/ws/shows/{show.pk}/", headers=headers)
+    communicator.scope["scheme"] = scheme  # "wss" as uvicorn sets it behind TLS (or X-Forwarded-Proto)
     connected, code = await communicator.connect(timeout=10)
     return communicator, connected, code
 
@@ -57,9 +60,44 @@ async def test_a_cross_origin_handshake_is_refused(live_show, origin):
     assert await communicator.receive_nothing(timeout=0.2)  # not one frame of the room's state
 
 
-@pytest.mark.parametrize("origin", [SITE, "https://testserver", "http://127.0.0.1:8000"])
-async def test_a_handshake_from_the_sites_own_host_is_accepted(live_show, origin):
-    communicator, connected, _ = await _handshake(live_show, origin=origin)
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme"),
+    [
+        ("http://127.0.0.1:9999", "127.0.0.1:8000", "ws"),
+        ("http://testserver:8000", "testserver", "ws"),
+        ("https://testserver", "testserver", "ws"),
+        ("http://testserver", "testserver", "wss"),
+        ("http://rebound.test:8000", "rebound.test:8000", "ws"),  # a host ALLOWED_HOSTS lacks
+    ],
+    ids=["other-port", "port-on-a-portless-site", "https-page-on-ws", "http-page-on-wss", "unlisted-host"],
+)
+async def test_a_handshake_from_another_port_or_scheme_of_an_allowed_host_is_refused(
+    live_show, settings, origin, host, scheme
+):
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    settings.LIVEMARKET_SITE_URL = "http://127.0.0.1:8000"
+    communicator, connected, _ = await _handshake(live_show, origin=origin, host=host, scheme=scheme)
+    assert connected is False
+    assert await communicator.receive_nothing(timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme"),
+    [
+        (SITE, "testserver", "ws"),
+        ("http://testserver:80", "testserver", "ws"),
+        ("https://testserver", "testserver", "wss"),
+        ("http://127.0.0.1:8000", "testserver", "ws"),  # LIVEMARKET_SITE_URL
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", "ws"),
+        ("https://shop.example.test", "10.0.0.5:8000", "ws"),  # behind a proxy: CSRF_TRUSTED_ORIGINS
+        ("https://eu.example.test", "10.0.0.5:8000", "ws"),  # a "https://*.example.test" entry
+    ],
+)
+async def test_a_handshake_from_the_sites_own_origin_is_accepted(live_show, settings, origin, host, scheme):
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver", "10.0.0.5"]
+    settings.LIVEMARKET_SITE_URL = "http://127.0.0.1:8000"
+    settings.CSRF_TRUSTED_ORIGINS = ["https://shop.example.test", "https://*.example.test"]
+    communicator, connected, _ = await _handshake(live_show, origin=origin, host=host, scheme=scheme)
     try:
         assert connected
         assert await communicator.receive_json_from(timeout=10) == {"type": "status", "status": "live"}
