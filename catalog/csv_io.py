@@ -20,6 +20,7 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch, QuerySet
 
+from config.csvsafe import csv_escape, csv_unescape
 from shops.models import Shop
 
 from .exceptions import StockBelowAllocated
@@ -51,9 +52,6 @@ VARIANT_COLUMNS = ["sku", "variant_name", "options", "price", "compare_at_price"
 _MAX_INT = 2_147_483_647
 _MAX_PRICE = Decimal("9999999999.99")  # max_digits=12, decimal_places=2
 _INTEGER_RE = re.compile(r"^\d+$")
-# Cells a spreadsheet would run as a formula are exported with a leading apostrophe (OWASP "CSV
-# injection"); the import strips it again, so a file round-trips unchanged.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -66,16 +64,6 @@ def _export_queryset(queryset: QuerySet[Product]) -> QuerySet[Product]:
         .prefetch_related(Prefetch("variants", queryset=variants))
         .order_by("shop__slug", "slug", "pk")
     )
-
-
-def _safe_cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_PREFIXES) else value
-
-
-def _unsafe_cell(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(_FORMULA_PREFIXES):
-        return value[1:]
-    return value
 
 
 def options_to_text(options: dict) -> str:
@@ -93,13 +81,13 @@ def products_export_csv_rows(
     yield ([SHOP_COLUMN] if include_shop else []) + COLUMNS
     for product in _export_queryset(queryset).iterator(chunk_size=500):
         product_cells = [
-            _safe_cell(product.slug),
-            _safe_cell(product.title),
-            _safe_cell(product.description),
+            csv_escape(product.slug),
+            csv_escape(product.title),
+            csv_escape(product.description),
             product.status,
-            product.category.slug if product.category else "",
+            csv_escape(product.category.slug) if product.category else "",
         ]
-        shop_cells = [product.shop.slug] if include_shop else []
+        shop_cells = [csv_escape(product.shop.slug)] if include_shop else []
         variants = list(product.variants.all())
         if not variants:
             yield shop_cells + product_cells + [""] * len(VARIANT_COLUMNS)
@@ -109,9 +97,9 @@ def products_export_csv_rows(
                 shop_cells
                 + product_cells
                 + [
-                    _safe_cell(variant.sku),
-                    _safe_cell(variant.name),
-                    _safe_cell(options_to_text(variant.options)),
+                    csv_escape(variant.sku),
+                    csv_escape(variant.name),
+                    csv_escape(options_to_text(variant.options)),
                     f"{variant.price:.2f}",
                     f"{variant.compare_at_price:.2f}" if variant.compare_at_price is not None else "",
                     str(variant.weight_grams),
@@ -395,7 +383,7 @@ def _validate(
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
             fail(line, f"has {len(cells)} cells but the header names {len(header)} columns")
         values = {
-            name: _unsafe_cell(cell if name == "description" else cell.strip())
+            name: csv_unescape(cell if name == "description" else cell.strip())
             for name, cell in zip(header, cells, strict=False)
             if name
         }

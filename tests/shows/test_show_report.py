@@ -136,3 +136,21 @@ def test_a_show_that_has_not_ended_is_an_error(shop, other_shop):
 def test_a_show_id_that_is_not_a_number_is_an_error(db):
     with pytest.raises(CommandError, match="invalid int value"):
         _report("--show", "abc")
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['=HYPERLINK("http://evil.example","Open")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"],
+    ids=["equals", "plus", "minus", "at", "tab", "carriage-return"],
+)
+def test_csv_neutralises_a_title_a_spreadsheet_would_run_as_a_formula(ended_show, title):
+    ended_show.title = title
+    ended_show.save(update_fields=["title"])
+
+    out, _ = _report("--format", "csv", "--show", str(ended_show.pk))
+
+    (row,) = list(csv.DictReader(io.StringIO(out, newline="")))
+    assert row["title"] == f"'{title}"  # shown as text, never run
+    assert row["orders"] == "1" and row["sales_total"] == str(ended_show.order_total)  # numbers as they are
+    json_out, _ = _report("--format", "json", "--show", str(ended_show.pk))
+    assert title.replace("\t", "\\t").replace("\r", "\\r").replace('"', '\\"') in json_out  # JSON keeps it

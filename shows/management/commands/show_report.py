@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from config.csvsafe import csv_escape
 from config.opscommand import OpsCommand
 from shows.models import Show, ShowSummary
 from shows.services import show_summary_compute
@@ -137,9 +138,10 @@ class Command(OpsCommand):
         }
 
     def _write_csv(self, rows: list[dict]) -> None:
-        writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\n")
+        # RFC 4180 line ends: with "\n" alone the csv module leaves a title's "\r" unquoted, splitting the row.
+        writer = csv.DictWriter(self.stdout, fieldnames=COLUMNS, lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_escape(value) for key, value in row.items()} for row in rows)
 
     def _write_json(self, rows: list[dict]) -> None:
         data = [{**row, "sales_total": str(row["sales_total"])} for row in rows]
