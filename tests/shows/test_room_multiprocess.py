@@ -174,4 +174,6 @@ def test_a_cross_origin_handshake_is_refused(two_servers, live_show):
         return 101
 
     assert asyncio.run(handshake("http://evil.example")) == 403
-    assert asyncio.run(handshake(f"http://localhost:{port}")) == 101
+    assert asyncio.run(handshake(f"http://127.0.0.1:{port + 1}")) == 403  # another port of the same host
+    assert asyncio.run(handshake(f"https://127.0.0.1:{port}")) == 403  # another scheme
+    assert asyncio.run(handshake(f"http://127.0.0.1:{port}")) == 101  # the page this server served
