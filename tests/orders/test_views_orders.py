@@ -224,3 +224,11 @@ def test_my_orders_counts_items_in_units_not_lines(client, shopper, shop, varian
     html = client.get(reverse("order_list")).content.decode()
     assert order.lines.count() == 2
     assert re.findall(r'data-label="Items" class="num">\s*(\d+)\s*<', html) == ["5"]
+
+
+def test_my_orders_hides_exactly_the_reasons_checkout_cancels_with():
+    """The list's filter and the checkout's cancel reasons are the same strings (orders/checkout.py)."""
+    from orders import checkout
+    from orders.selectors import NOT_PLACED_REASONS
+
+    assert set(NOT_PLACED_REASONS) == {checkout.DECLINED_REASON, checkout.REPLACED_REASON}
