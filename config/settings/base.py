@@ -23,7 +23,9 @@ DEV_SECRETS = {
 # Only production settings turn this on: see config/checks.py `refuse_default_secrets`.
 LIVEMARKET_REFUSE_DEFAULT_SECRETS = False
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Off by default, the demo included: Django's debug pages list every URL pattern (404) and the
+# settings (500). DJANGO_DEBUG=true turns them on for development.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default=DEV_SECRETS["SECRET_KEY"][1])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -261,7 +263,9 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# whitenoise serves the static files straight from the app directories, so `make demo` needs no
+# collectstatic; production serves the collected, compressed copies instead.
+WHITENOISE_USE_FINDERS = True
 
 # --- Livemarket ------------------------------------------------------------------------------
 LIVEMARKET_RESERVATION_MINUTES = env.int("LIVEMARKET_RESERVATION_MINUTES", default=10)

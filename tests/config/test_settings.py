@@ -122,3 +122,25 @@ def test_production_pool_can_be_turned_off():
     result = _run({**PRODUCTION_ENV, "DJANGO_DB_POOL_SIZE": "0"}, code=POOL_PROBE)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1])["pool"] is None
+
+
+DEMO_PAGES = (
+    "import json, django; django.setup(); from django.test import Client; c = Client();"
+    "missing = c.get('/no-such-page/'); css = c.get('/static/css/livemarket.css');"
+    "print(json.dumps({'status': missing.status_code, 'page': missing.content.decode(),"
+    "'css': css.status_code, 'css_type': css.get('Content-Type', '')}))"
+)
+
+
+def test_the_demo_answers_an_unknown_url_with_the_sites_404_and_still_serves_static_files():
+    """`make demo` runs the embedded default: a 404 there is the site's page, not Django's debug page
+    listing every URL pattern (and no debug 500 page showing settings), while whitenoise still serves
+    the static files straight from the app directories, without collectstatic."""
+    result = _run({"DJANGO_SETTINGS_MODULE": "config.settings"}, code=DEMO_PAGES)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["status"] == 404
+    assert "We couldn’t find that page" in answer["page"]  # templates/404.html
+    assert "URLconf" not in answer["page"] and "api/v1/" not in answer["page"]  # no pattern list
+    assert "DEBUG = True" not in answer["page"]
+    assert (answer["css"], answer["css_type"].split(";")[0]) == (200, "text/css")
