@@ -344,7 +344,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
 }
 ACCOUNT_ADAPTER = "config.adapters.AccountAdapter"
-ACCOUNT_FORMS = {"login": "shops.forms.ShopperLoginForm"}
+ACCOUNT_FORMS = {"login": "shops.forms.ShopperLoginForm", "signup": "shops.forms.ShopperSignupForm"}
+# A signup never tells whether its e-mail is registered (shops.forms.ShopperSignupForm).
+ACCOUNT_PREVENT_ENUMERATION = True
 LIVEMARKET_WAITLIST_OFFER_MINUTES = env.int("LIVEMARKET_WAITLIST_OFFER_MINUTES", default=5)
 LIVEMARKET_UNPAID_ORDER_MINUTES = env.int("LIVEMARKET_UNPAID_ORDER_MINUTES", default=30)
 LIVEMARKET_PAYMENT_GATEWAY = env("LIVEMARKET_PAYMENT_GATEWAY", default="test")
