@@ -5,9 +5,9 @@ conf with each method its rule names, and every `action_*` of the room), so a ne
 without anyone adding it here. Each kind is sent as the endpoint's owner (the role that gets furthest
 into the code), on top of the matrix's ordinary request for it:
 
-- value kinds go into every field of the body (the rule's own fields plus `EXTRA_FIELDS`), as JSON and,
-  for pages and the admin, as a form too; on a GET, into the query string (the rule's parameters, the
-  API view's filters and `QUERY_NAMES`);
+- value kinds go into every field of the body (the rule's own fields, an admin change form's fields
+  as its page lists them, and `EXTRA_FIELDS`), as JSON and, for pages and the admin, as a form too; on
+  a GET, into the query string (the rule's parameters, the API view's filters and `QUERY_NAMES`);
 - header kinds set every header of `HOSTILE_HEADERS`;
 - `huge_body` sends 8 MB once per write.
 
@@ -62,8 +62,10 @@ HEADER_KINDS = [kind for kind in KINDS if kind.header is not None]
 
 # Body fields tried on every write beside the rule's own: what the views and actions read by name.
 EXTRA_FIELDS = ("text", "name", "key", "path", "amount", "max_amount", "quantity", "variant_id", "q")
-# Query parameters tried on every GET beside the rule's own and the API view's filters.
+# Query parameters tried on every GET beside the rule's own and the API view's filters (the last
+# three are what the admin's object pages read).
 QUERY_NAMES = ("q", "page", "page_size", "ordering", "sort", "o", "p", "next", "url", "tab")
+QUERY_NAMES += ("_changelist_filters", "_to_field", "_popup")
 # Headers the code reads (the signature, idempotency, proxies, htmx, negotiation, caching).
 HOSTILE_HEADERS = (
     "Livemarket-Signature",
