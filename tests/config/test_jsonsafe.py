@@ -2,7 +2,9 @@
 JSON (including emoji written as surrogate pairs, NUL, and numbers at the edges) still parses."""
 
 import json
+import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,13 @@ def test_malformed_json_is_invalid(text):
 
 def test_refusals_are_value_errors_for_callers_that_already_catch_those():
     assert issubclass(JSONRefused, ValueError)
+
+
+def test_uvicorns_frame_cap_is_four_times_the_rooms_limit_wherever_uvicorn_is_started(settings):
+    """A frame the room would take (32 K characters, up to 4 bytes each) is never cut by uvicorn first;
+    anything far bigger is closed by uvicorn (1009) before it reaches Django."""
+    root = Path(__file__).resolve().parents[2]
+    for name in ("Procfile", "deploy/cluster.py", "bench/common.py"):
+        text = (root / name).read_text()
+        sizes = re.findall(r'--ws-max-size"?,?(?:\s*#[^\n]*)?\s*"?(\d+)', text)
+        assert sizes == [str(4 * settings.LIVEMARKET_WS_MAX_FRAME)], name
