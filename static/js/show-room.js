@@ -123,8 +123,23 @@
     }
     if (status !== "live") {
       renderDeal(null);
+      offerProductPage();
     }
     updateVideo(status);
+  }
+
+  // Buying in the show ends with it (the server answers 409): the pinned card's buy and waitlist
+  // forms give way to a link to the product page.
+  function offerProductPage() {
+    var box = els.pinned;
+    if (!box) return;
+    var form = box.querySelector(".pinned__form");
+    var title = box.querySelector(".pinned__title");
+    if (!form || !title) return;
+    var link = el("a", "btn btn-secondary btn-sm pinned__shop-link", "View product");
+    link.href = title.getAttribute("href");
+    link.setAttribute("data-pinned-shop-link", "");
+    form.replaceWith(link);
   }
 
   function videoProblem(title, text) {
@@ -532,6 +547,7 @@
 
     box.replaceChildren(media, info, form);
     box.hidden = false;
+    if (room.dataset.status !== "live") offerProductPage();
     if (!(options && options.quiet)) {
       // Restart the pop-in animation so a new pin is noticed.
       box.style.animation = "none";

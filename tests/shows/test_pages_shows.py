@@ -130,3 +130,27 @@ def test_ended_show_without_replay_has_no_chapters(client, merchant, live_show, 
     show_end(show=live_show, user=merchant)
     page = client.get(live_show.get_absolute_url()).content.decode()
     assert "data-seek" not in page and "This show has ended" in page
+
+
+@pytest.mark.django_db
+def test_ended_show_offers_the_product_page_instead_of_buy_now_and_one_tap(
+    client, merchant, live_show, variant
+):
+    """B5: buying in a show that ended answers 409, so the pinned card must not offer it."""
+    from orders.services import address_save, payment_method_save
+    from tests.orders.test_services_checkout import ADDRESS
+    from tests.shops.factories import UserFactory
+
+    buyer = UserFactory()
+    address_save(user=buyer, data=ADDRESS)
+    payment_method_save(user=buyer, card_number="4242424242424242")  # 1-tap would be offered live
+    client.force_login(buyer)
+    show_pin_product(show=live_show, user=merchant, product_id=variant.product_id)
+    live = client.get(live_show.get_absolute_url()).content.decode()
+    assert "Buy now</button>" in live and "1-tap" in live
+
+    show_end(show=live_show, user=merchant)
+    ended = client.get(live_show.get_absolute_url()).content.decode()
+    assert "Buy now</button>" not in ended and "1-tap ·" not in ended
+    assert "data-pinned-shop-link>View product</a>" in ended
+    assert variant.product.get_absolute_url() in ended
