@@ -8,11 +8,13 @@ Signature (as for the payment webhooks we receive): header
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import secrets
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -185,23 +187,52 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx is a failed delivery, never a hop to another host
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def _check_destination(url: str) -> None:
-    """Refuse addresses inside our own network (SSRF): private, loopback, link-local, reserved."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+def _check_destination(host: str, port: int) -> list[tuple]:
+    """The addresses `host` resolves to, once; refused (SSRF) when any is inside our own network:
+    private, loopback, link-local, reserved, multicast."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as error:
         raise UnsafeDestination(f"cannot resolve {host}: {error}") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if address.is_loopback and _loopback_allowed():
             continue
         if not address.is_global or address.is_multicast:
             raise UnsafeDestination(f"{host} resolves to a non-public address")
+    return [info[4][:2] for info in infos]
+
+
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address `_check_destination` passed, never resolving the name again: a second
+    lookup is what DNS rebinding answers with 127.0.0.1. TLS still names the host (SNI, certificate)."""
+
+    def connect(self):
+        failure = None
+        for address in _check_destination(self.host, self.port):
+            try:
+                self.sock = socket.create_connection(address, self.timeout, self.source_address)
+                return
+            except OSError as error:
+                failure = error
+        raise failure or OSError(f"no address for {self.host}")
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection, _CheckedHTTPConnection):
+    pass  # HTTPSConnection.connect wraps the socket _CheckedHTTPConnection.connect opened
+
+
+class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_CheckedHTTPSConnection, req, context=ssl.create_default_context())
+
+
+_opener = urllib.request.build_opener(_NoRedirects, _CheckedHTTPHandler, _CheckedHTTPSHandler)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -241,7 +272,6 @@ def webhook_delivery_attempt(*, delivery_id: int) -> tuple[str, timedelta | None
             },
         )
         try:
-            _check_destination(endpoint.url)
             with _opener.open(request, timeout=settings.LIVEMARKET_WEBHOOK_TIMEOUT_SECONDS) as response:
                 status_code = response.status
                 response.read(1024)

@@ -3,6 +3,7 @@ the attempt log, replay from the admin, and the four events emitted by the servi
 
 import http.server
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -287,6 +288,43 @@ def test_endpoints_must_be_https(api, settings):
 )
 def test_deliveries_never_go_to_internal_addresses(settings, address):
     settings.LIVEMARKET_WEBHOOK_ALLOW_LOOPBACK = False
-    host = f"[{address}]" if ":" in address else address
     with pytest.raises(UnsafeDestination):
-        _check_destination(f"https://{host}/hook")
+        _check_destination(address, 443)
+
+
+PUBLIC = "93.184.215.14"  # a global address: the check passes it
+
+
+def rebinding_dns(monkeypatch) -> tuple[list[str], list[tuple]]:
+    """A resolver that answers a public address first and 127.0.0.1 after (DNS rebinding), and a
+    connect that records where it was sent and refuses: (the names looked up, the connect targets)."""
+    lookups, connects = [], []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        lookups.append(host)
+        address = PUBLIC if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    def create_connection(address, *args, **kwargs):
+        connects.append(tuple(address[:2]))
+        raise ConnectionRefusedError("refused by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return lookups, connects
+
+
+def test_a_delivery_connects_to_the_address_that_was_checked_not_a_rebound_one(shop, settings, monkeypatch):
+    settings.LIVEMARKET_WEBHOOK_ALLOW_LOOPBACK = False
+    webhook_endpoint_create(shop=shop, url="https://hooks.example.test/in", events=["show.live"])
+    show_go_live(show=show_create(shop=shop, title="Live", scheduled_start=timezone.now()))
+    delivery = WebhookDelivery.objects.get()
+    _make_due(delivery.pk)
+    lookups, connects = rebinding_dns(monkeypatch)
+
+    outcome, _ = webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    assert connects == [(PUBLIC, 443)]  # the checked address, never the name again (-> 127.0.0.1)
+    assert lookups == ["hooks.example.test"]
+    delivery.refresh_from_db()
+    assert outcome == "retry" and "refused by the test" in delivery.last_error
