@@ -2,11 +2,12 @@
 
 import sys
 
+from django.contrib.staticfiles import finders
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from .health import health_report
@@ -46,3 +47,11 @@ def server_error(request):
         response = HttpResponse(loader.get_template("503.html").render({"message": message}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links; answer with the site's icon (SVG)."""
+    with open(finders.find("img/favicon.svg"), "rb") as icon:
+        return HttpResponse(icon.read(), content_type="image/svg+xml")

@@ -177,6 +177,7 @@ RULES: dict[str, Rule] = {
         "shop", {"get": R(f"{L} 405 405 405 405"), "post": signed_in("302->shop_detail")}, SHOP_KW, _body()
     ),
     # Accounts (django-allauth): nobody's tenant data, but every pattern gets a rule.
+    "favicon": Rule("public", PUBLIC_GET),
     "account_login": Rule("public", {"get": R("200 302->home 302->home 302->home 302->home")}),
     "account_logout": Rule("public", {"get": R("302->home 200 200 200 200")}),
     "account_inactive": Rule("public", PUBLIC_GET),
