@@ -2,8 +2,8 @@
 
 The whole feed is downloaded before anything is applied, so a connection that drops half-way
 applies nothing. Redirects are followed by hand (at most MAX_REDIRECTS), and every hop's host is
-resolved and refused when it is a private, loopback, link-local or reserved address: a merchant's
-URL must not reach our own network. LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS lifts that for tests
+resolved once and refused when it is a private, loopback, link-local or reserved address: a merchant's
+URL must not reach our own network. The connection then goes to the address that was checked. LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS lifts that for tests
 and single-machine setups.
 """
 
@@ -11,7 +11,7 @@ import ipaddress
 import socket
 import time
 from typing import BinaryIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from django.conf import settings
@@ -26,12 +26,15 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):g} MB"
 
 
-def _check_host(url: str) -> None:
+def _check_host(url: str) -> str | None:
+    """The address to connect to for `url`, resolved once and checked (None: private hosts are allowed,
+    connect by name). Connecting to this address, not the name, is what stops DNS rebinding: a second
+    lookup could answer 127.0.0.1."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise StockFeedError("The feed URL must start with http:// or https:// and name a host.")
     if settings.LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
@@ -42,6 +45,19 @@ def _check_host(url: str) -> None:
             raise StockFeedError(
                 f"The feed URL's host {parts.hostname!r} is a private or local address; use a public URL."
             )
+    return infos[0][4][0]
+
+
+def _request_to(url: str, address: str | None) -> tuple[str, dict, dict]:
+    """(URL, headers, httpx extensions) that reach `address` while naming the host: the Host header
+    and, for https, the TLS server name (SNI and the certificate check) stay the URL's host."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    userinfo, _, host_port = parts.netloc.rpartition("@")
+    ip = f"[{address}]" if ":" in address else address
+    netloc = (f"{userinfo}@" if userinfo else "") + (ip if parts.port is None else f"{ip}:{parts.port}")
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_port}, {"sni_hostname": parts.hostname}
 
 
 def feed_download(url: str, *, into: BinaryIO) -> int:
@@ -55,8 +71,8 @@ def feed_download(url: str, *, into: BinaryIO) -> int:
             timeout=timeout, follow_redirects=False, trust_env=False, headers=headers
         ) as client:
             for _hop in range(MAX_REDIRECTS + 1):
-                _check_host(url)
-                with client.stream("GET", url) as response:
+                target, host_header, extensions = _request_to(url, _check_host(url))
+                with client.stream("GET", target, headers=host_header, extensions=extensions) as response:
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         continue

@@ -2,6 +2,7 @@
 
 import io
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -309,6 +310,40 @@ def test_an_oversized_feed_is_cut_off_and_applies_nothing(shop, catalog, feed_se
 def test_feed_urls_on_private_or_loopback_addresses_are_refused(shop, catalog, feed_server):
     url_feed(shop, f"{feed_server}/stock.csv")
     assert_failed_and_nothing_applied(sync_feed(shop), catalog, "private or local address")
+
+
+PUBLIC = "93.184.215.14"  # a global address: the check passes it
+
+
+def test_a_feed_is_fetched_from_the_address_that_was_checked_not_a_rebound_one(
+    shop, catalog, feed_server, settings, monkeypatch
+):
+    """DNS rebinding: the name answers a public address to the check, then 127.0.0.1 (where our own
+    feed server listens). Connecting by name again would fetch and apply the local feed."""
+    settings.LIVEMARKET_STOCK_FEED_ALLOW_PRIVATE_HOSTS = False
+    port = int(feed_server.rsplit(":", 1)[1])
+    lookups, connects = [], []
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.create_connection
+
+    def rebinding(host, *args, **kwargs):
+        if host != "feeds.example.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        lookups.append(host)
+        return real_getaddrinfo(PUBLIC if len(lookups) == 1 else "127.0.0.1", *args, **kwargs)
+
+    def connect(address, *args, **kwargs):
+        connects.append(tuple(address[:2]))
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError("the public address is not reachable from the test")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    url_feed(shop, f"http://feeds.example.test:{port}/stock.csv")
+
+    assert_failed_and_nothing_applied(sync_feed(shop), catalog, "the feed URL is unreachable")
+    assert connects == [(PUBLIC, port)]
+    assert lookups == ["feeds.example.test"]
 
 
 def test_uploaded_feed_file_is_read(shop, catalog):
