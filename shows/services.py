@@ -51,7 +51,7 @@ from .models import (
 )
 from .permissions import DEAL, GIVEAWAY, HOST, MODERATE, PIN, is_banned, is_muted, show_rights
 from .ratelimit import rate_limit_exceeded
-from .selectors import deal_units_claimed, show_pinned_product
+from .selectors import deal_units_claimed, giveaway_entry_count, show_pinned_product
 
 # A giveaway's prize order is keyed by the giveaway, so a draw that runs again can't give a second one.
 PRIZE_ORDER_NAMESPACE = uuid.UUID("0b7d1f7e-3c55-4d0a-9a3e-5f4e2b6c8d90")
@@ -584,7 +584,11 @@ def giveaway_enter(*, show: Show, user, giveaway_id) -> GiveawayEntry:
         raise GiveawayError("Save a shipping address at checkout first, so we can send you the prize.")
     try:
         with transaction.atomic():
-            return GiveawayEntry.objects.create(giveaway=giveaway, user=user)
+            entry = GiveawayEntry.objects.create(giveaway=giveaway, user=user)
+            # Everyone in the room (the host too) sees the new count, once the entry is saved.
+            count = giveaway_entry_count(giveaway=giveaway)
+            events.broadcast_on_commit(show.pk, events.giveaway_payload(giveaway, entries=count))
+            return entry
     except IntegrityError:
         raise GiveawayError("You're already in this giveaway.") from None
 

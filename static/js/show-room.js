@@ -656,10 +656,8 @@
       case "giveaway_entered":
         var id = toInt(data.giveaway_id);
         entered.add(id);
-        if (giveaway && giveaway.id === id) {
-          giveaway.entries = (parseInt(giveaway.entries, 10) || 0) + 1;
-          renderGiveaway(giveaway);
-        }
+        // The count comes with the room's `giveaway` event (everyone's, from the server).
+        if (giveaway && giveaway.id === id) renderGiveaway(giveaway);
         toast("You’re in the giveaway. Good luck! 🍀", "info");
         break;
       case "moderation": moderation(data); break;
