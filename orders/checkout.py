@@ -49,6 +49,7 @@ from .pricing import line_price_groups
 from .reservations import reservations_active_for, stock_changed_announce, stock_release_to_waitlist_or_sale
 from .selectors import address_latest, payment_method_default
 from .services import ADDRESS_FIELDS, address_save
+from .signals import show_order_paid
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,9 @@ def order_paid(*, order: Order, actor=None, actor_label: str | None = None, mess
         _cart_take_bought(order=order)
     # tests/faults: the first after-commit step, so a kill here is "committed, jobs not started".
     transaction.on_commit(lambda: fault_point("payment_committed"))
+    if order.show_id is not None:
+        order_id, show_id = order.pk, order.show_id
+        transaction.on_commit(lambda: show_order_paid.send(sender=Order, order_id=order_id, show_id=show_id))
     from .tasks import order_email_task, order_fulfil_task
 
     order_email_task.delay_on_commit(order.pk, "confirmation")

@@ -10,3 +10,5 @@ from django.dispatch import Signal
 stock_changed = Signal()
 # Sent after commit with `entry_id`, `user_id`, `variant_id`, `show_id`, `expires_at` for a waitlist offer.
 waitlist_offered = Signal()
+# Sent after commit with `order_id`, `show_id` when an order bought in a live show becomes paid.
+show_order_paid = Signal()

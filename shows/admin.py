@@ -39,7 +39,7 @@ from .models import (
     ShowRole,
     ShowSummary,
 )
-from .selectors import deals_with_units_claimed
+from .selectors import deals_with_units_claimed, show_peak_viewers
 
 FROM_CHANGE_PAGE = "_from_change"
 
@@ -157,7 +157,7 @@ class ShowAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
         "shop",
         "status",
         "scheduled_start",
-        "peak_viewers",
+        "peak",
         "host_console_link",
         "watch_link",
     )
@@ -171,7 +171,7 @@ class ShowAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
         "status",
         "started_at",
         "ended_at",
-        "peak_viewers",
+        "peak",
         "pinned_product",
         "ingest_url",
         "stream_key_status",
@@ -331,6 +331,10 @@ class ShowAdmin(RefusalAdminMixin, ShopScopedModelAdmin):
     @admin.display(description="Server (ingest URL)")
     def ingest_url(self, show):
         return settings.LIVEMARKET_INGEST_URL
+
+    @admin.display(description="Peak viewers")
+    def peak(self, show):
+        return show_peak_viewers(show=show)
 
     @admin.display(description="Host console")
     def host_console_link(self, show):

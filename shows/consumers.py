@@ -21,6 +21,11 @@ REACTION_KINDS = {"heart", "fire", "clap", "wow", "laugh"}
 
 
 @database_sync_to_async
+def _console_rights(show, user) -> bool:
+    return bool(selectors.show_rights_for(user=user, show=show))
+
+
+@database_sync_to_async
 def _load_state(show_id: int):
     show = selectors.show_get(show_id=show_id)
     if show is None:
@@ -41,6 +46,7 @@ def _load_state(show_id: int):
 
 class ShowConsumer(AsyncJsonWebsocketConsumer):
     user_group = None
+    console_group = None
     joined = False
 
     async def connect(self):
@@ -53,6 +59,10 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         if user is not None and user.is_authenticated:
             self.user_group = events.user_group_name(user.pk)
             await self.channel_layer.group_add(self.user_group, self.channel_name)
+            if await _console_rights(show, user):
+                # The show's team only (sales figures): never the room, which viewers share.
+                self.console_group = events.console_group_name(self.show_id)
+                await self.channel_layer.group_add(self.console_group, self.channel_name)
         await self.accept()
         count = await hub().join(self.show_id, self)
         self.joined = True
@@ -69,6 +79,8 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
             await hub().leave(self.show_id, self)
         if self.user_group:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        if self.console_group:
+            await self.channel_layer.group_discard(self.console_group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """A frame over LIVEMARKET_WS_MAX_FRAME closes the socket with 1009 (message too big), before
@@ -252,5 +264,5 @@ class ShowConsumer(AsyncJsonWebsocketConsumer):
         return service(show=show, user=self.scope["user"], **kwargs)
 
     async def room_event(self, event):
-        """A personal notice from the channel layer (user group)."""
+        """A personal notice (user group) or a team-only one (console group) from the channel layer."""
         await self.send_json(event["payload"])

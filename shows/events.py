@@ -75,6 +75,31 @@ def user_group_name(user_id: int) -> str:
     return f"user_{user_id}"
 
 
+def console_group_name(show_id: int) -> str:
+    """Every socket of the show's team (anyone with rights in it): for figures viewers must not see."""
+    return f"console_{show_id}"
+
+
+def sales_payload(show_id: int, sales: dict, currency: str) -> dict:
+    return {
+        "type": "sales",
+        "show_id": show_id,
+        "orders": sales["orders"],
+        "units": sales["units"],
+        "sales": str(sales["sales"]),
+        "currency": currency,
+    }
+
+
+def send_to_console(show_id: int, payload: dict) -> None:
+    """A notice to the show's team only, through the channel layer (never the room hub)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            console_group_name(show_id), {"type": "room.event", "payload": payload}
+        )
+
+
 def stock_payload(product) -> dict:
     """Units left on a pinned product, per variant, after a purchase, hold or release."""
     return {

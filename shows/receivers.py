@@ -1,4 +1,4 @@
-"""Show rooms hear about stock and waitlist offers from orders, and stock feed changes from the catalog
+"""Show rooms hear about stock, waitlist offers and paid orders from orders, and stock feed changes from the catalog
 (neither can call up into shows).
 Receivers only read and broadcast; they never write."""
 
@@ -7,7 +7,8 @@ import logging
 from django.dispatch import receiver
 
 from catalog.signals import stock_levels_changed
-from orders.signals import stock_changed, waitlist_offered
+from orders.selectors import show_sales
+from orders.signals import show_order_paid, stock_changed, waitlist_offered
 
 from . import events, hub, selectors
 
@@ -39,3 +40,16 @@ def notify_waitlist_offer(sender, entry_id, user_id, variant_id, show_id, expire
             "checkout_url": "/checkout/",
         },
     )
+
+
+@receiver(show_order_paid)
+def push_show_sales(sender, order_id, show_id, **kwargs):
+    """The host console's sales card, recounted from the committed orders, to the show's team only."""
+    show = selectors.show_get(show_id=show_id)
+    if show is None:
+        return
+    payload = events.sales_payload(show_id, show_sales(show_id=show_id), show.shop.currency)
+    try:
+        events.send_to_console(show_id, payload)
+    except Exception:  # the order is paid whatever happens here; the card's Refresh link still works
+        logger.warning("show %s: sales update not sent to the console", show_id, exc_info=True)

@@ -71,6 +71,19 @@ def show_get(*, show_id: int) -> Show | None:
     return Show.objects.select_related("shop").filter(pk=show_id).first()
 
 
+def show_peak_viewers(*, show: Show) -> int:
+    """While live the peak lives in Redis (shows/presence.py) and is stored only when the show ends;
+    the stored figure alone would read 0 all show long."""
+    if not show.is_live:
+        return show.peak_viewers
+    from .presence import peak_read
+
+    try:
+        return max(show.peak_viewers, peak_read(show.pk))
+    except Exception:  # Redis down: the stored figure rather than a broken page
+        return show.peak_viewers
+
+
 def show_pinned_product(*, show: Show):
     """The pinned product as a storefront card (price and stock), or None."""
     if not show.pinned_product_id:

@@ -84,6 +84,15 @@
     if (els.viewers) els.viewers.textContent = String(Math.max(0, parseInt(count, 10) || 0));
   }
 
+  // Sent to the show's team only after an order of this show is paid (the room never carries it).
+  function setSales(data) {
+    var fields = { "[data-sales-orders]": data.orders, "[data-sales-units]": data.units, "[data-sales-total]": data.sales };
+    Object.keys(fields).forEach(function (selector) {
+      var el = root.querySelector(selector);
+      if (el && fields[selector] !== undefined) el.textContent = String(fields[selector]);
+    });
+  }
+
   function setPinned(product) {
     var id = product && product.id !== undefined ? product.id : null;
     root.dataset.pinnedId = id === null ? "" : String(id);
@@ -183,6 +192,7 @@
         break;
       case "status": setStatus(data.status); break;
       case "viewers": setViewers(data.count); break;
+      case "sales": setSales(data); break;
       case "pinned": setPinned(data.product); break;
       case "chat": chat.add(data); break;
       case "moderation": moderation(data); break;
