@@ -69,7 +69,7 @@
         amount.value = next.next_minimum;
       }
       amount.min = next.next_minimum;
-      form.querySelector("[data-bid-button]").textContent = "Bid " + next.next_minimum + " " + next.currency;
+      bidLabel();
     }
     if (next.status !== "open") {
       if (next.status === "unsold") note("Nobody bid: the item is back in stock.");
@@ -82,6 +82,14 @@
     }
     var settle = document.querySelector("[data-lot-settle]");
     if (settle) settle.hidden = next.status !== "payment_failed";
+  }
+
+  // The button names the amount it will send: the typed one (or the minimum while the field is empty).
+  function bidLabel() {
+    var form = $("[data-bid-form]");
+    if (!form || !lot) return;
+    var typed = form.querySelector("[name=amount]").value.trim();
+    form.querySelector("[data-bid-button]").textContent = "Bid " + (typed || lot.next_minimum) + " " + lot.currency;
   }
 
   function tick() {
@@ -150,6 +158,7 @@
 
   var bidForm = $("[data-bid-form]");
   if (bidForm) {
+    bidForm.querySelector("[name=amount]").addEventListener("input", bidLabel);
     bidForm.addEventListener("submit", function (event) {
       event.preventDefault();
       if (!lot) return;
