@@ -220,6 +220,8 @@ def _schedule_close(lot: Lot) -> None:
 
 
 def _schedule_charge(lot: Lot) -> None:
+    # Call it after the "sold" broadcast: on-commit hooks run in order, and a charge that finished
+    # first would have its "paid" event overtaken by the stale "charging" one (viewers stuck on it).
     from .tasks import lot_charge_task
 
     lot_charge_task.delay_on_commit(lot.pk)
@@ -497,7 +499,6 @@ def _award(*, lot: Lot, user_id: int, price: Decimal) -> None:
         price,
         order.pk,
     )
-    _schedule_charge(lot)
     _notify_on_commit(
         user_id,
         {
@@ -531,6 +532,8 @@ def lot_close(*, lot_id: int, force: bool = False) -> Lot | None:
         lot.save()
         fault_point("lot_close")  # tests/faults: killed here, the order and the close roll back together
         _broadcast_lot(lot)
+        if lot.status == Lot.Status.AWAITING_PAYMENT:
+            _schedule_charge(lot)
         logger.info("lot %s closed: %s", lot.pk, lot.status)
         return lot
 
@@ -588,6 +591,7 @@ def lot_offer_runner_up(*, lot_id: int, user) -> Lot:
     _award(lot=lot, user_id=runner_up.user_id, price=runner_up.amount)
     lot.save()
     _broadcast_lot(lot)
+    _schedule_charge(lot)
     return lot
 
 
