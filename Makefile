@@ -12,21 +12,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Installs come from the lock files (requirements/*.txt: every version pinned, with hashes), so a
+# Installs come from the lock files (requirements*.txt: every version pinned, with hashes), so a
 # fresh clone gets what the suite last passed on. Reinstall only when a lock file changes.
 PIP_SYNC := $(BIN)/pip install -q --require-hashes --no-deps
-$(VENV)/.installed: requirements/base.txt pyproject.toml | $(BIN)/python
-	$(PIP_SYNC) -r requirements/base.txt
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: requirements/dev.txt pyproject.toml | $(BIN)/python
-	$(PIP_SYNC) -r requirements/dev.txt
+$(VENV)/.installed-dev: requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements-dev.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
 
-$(VENV)/.installed-bench: requirements/bench.txt pyproject.toml | $(BIN)/python
-	$(PIP_SYNC) -r requirements/bench.txt
+$(VENV)/.installed-bench: requirements-bench.txt pyproject.toml | $(BIN)/python
+	$(PIP_SYNC) -r requirements-bench.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@ $(VENV)/.installed
 
@@ -72,12 +72,12 @@ cluster: install services
 	command -v nginx >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx)
 	$(BIN)/python deploy/cluster.py
 
-## make lock: upgrade every pinned version on purpose (requirements/*.txt), then the whole suite is the gate.
+## make lock: upgrade every pinned version on purpose (requirements*.txt), then the whole suite is the gate.
 ## Dev and bench are compiled against the runtime lock, so the three sets agree.
 LOCK := $(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 	--no-emit-find-links --no-emit-trusted-host
 lock: install-dev
-	$(LOCK) --upgrade -o requirements/base.txt pyproject.toml
-	$(LOCK) --upgrade --extra dev -c requirements/base.txt -o requirements/dev.txt pyproject.toml
-	$(LOCK) --upgrade --extra bench -c requirements/base.txt -o requirements/bench.txt pyproject.toml
+	$(LOCK) --upgrade -o requirements.txt pyproject.toml
+	$(LOCK) --upgrade --extra dev -c requirements.txt -o requirements-dev.txt pyproject.toml
+	$(LOCK) --upgrade --extra bench -c requirements.txt -o requirements-bench.txt pyproject.toml
 	$(MAKE) test
